@@ -1,0 +1,117 @@
+#include "cli_common.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <iostream>
+
+namespace byoml::cli {
+
+void ParamOptions::add(CLI::App* app, const std::vector<ParamSpec>& specs, const std::string& group) {
+  for (const auto& s : specs) {
+    std::string help = s.help + fmt::format(" [default: {}]", s.default_value);
+    if (s.type == ParamType::kChoice) help += fmt::format(" {{{}}}", fmt::join(s.choices, ","));
+    auto* opt = app->add_option(cli_option_name(s.name), values_[s.name], help)->group(group);
+    opt->type_name(fmt::format("<{}>", param_type_name(s.type)));
+    options_.emplace_back(s.name, opt);
+  }
+}
+
+Status ParamOptions::apply(ParamSet& params) const {
+  for (const auto& [name, opt] : options_)
+    if (opt->count() > 0) BYOML_RETURN_IF_ERROR(params.set(name, values_.at(name)));
+  return {};
+}
+
+void InputOptions::add(CLI::App* app, bool positional) {
+  if (positional) {
+    app->add_option("paths", paths, "Files or directories: export trees, JSON Lines, .evtx, event XML, CSV")
+        ->required()
+        ->type_name("PATH");
+  } else {
+    app->add_option("--input,-i", paths, "Files or directories to read (export trees, JSON Lines, .evtx, XML, CSV)")
+        ->required()
+        ->type_name("PATH");
+  }
+  app->add_option("--from", from, "Read events at or after this UTC time (2026-11-01, 2026-11-01T08:00:00Z)")
+      ->group("Input");
+  app->add_option("--to", to, "Read events before this UTC time")->group("Input");
+  app->add_option("--rejects", rejects_path,
+                  "Write every rejected record (file, line, reason, raw text) to this JSON Lines file")
+      ->group("Input");
+  app->add_flag("--strict", strict, "Exit with code 3 when any record was rejected")->group("Input");
+  reader_options.add(app, reader_param_specs(), "Input");
+}
+
+Result<ReadOptions> InputOptions::read_options() const {
+  ParamSet p = reader_params;
+  BYOML_RETURN_IF_ERROR(reader_options.apply(p));
+  ReadOptions o = read_options_from(p);
+  if (!from.empty()) {
+    auto t = parse_timestamp(from);
+    if (!t) return t.status().with_context("--from");
+    o.filter.window.from = *t;
+  }
+  if (!to.empty()) {
+    auto t = parse_timestamp(to);
+    if (!t) return t.status().with_context("--to");
+    o.filter.window.to = *t;
+  }
+  if (o.filter.window.from >= o.filter.window.to)
+    return Status(ErrorCode::kInvalidArgument, "--from must be before --to");
+  return o;
+}
+
+Status TemplateChoice::load(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--template" && i + 1 < argc) path = argv[i + 1];
+    else if (a.rfind("--template=", 0) == 0) path = std::string(a.substr(11));
+  }
+  if (path.empty()) {
+    tmpl = std::make_shared<DetectionTemplate>(default_template());
+  } else {
+    auto t = load_template(path);
+    if (!t) return t.status();
+    tmpl = std::make_shared<DetectionTemplate>(std::move(t).value());
+  }
+  auto v = ParamSet::make(tmpl->params);
+  if (!v) return v.status();
+  values = std::move(v).value();
+  return {};
+}
+
+void TemplateChoice::add(CLI::App* app) {
+  app->add_option("--template", path,
+                  "Detection template (YAML): field mapping and parameters. Default: the built-in "
+                  "anomalous-resource-access; `byoml template show` prints it to copy and edit")
+      ->group("Template");
+  options.add(app, tmpl->params, fmt::format("Template parameters ({})", tmpl->name));
+}
+
+int report_error(const Status& st) {
+  std::cerr << "byoml: error: " << st.message() << "\n";
+  return st.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string with_commas(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace byoml::cli

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "cli_common.h"
+
+namespace byoml::cli {
+
+// Each register_* adds a subcommand; the returned function runs it after parsing.
+using Runner = std::function<int()>;
+Runner register_inspect(CLI::App& app, TemplateChoice& tmpl);
+Runner register_sample(CLI::App& app);
+Runner register_template(CLI::App& app, TemplateChoice& tmpl);
+Runner register_params(CLI::App& app, TemplateChoice& tmpl);
+
+}  // namespace byoml::cli

@@ -1,0 +1,142 @@
+#include "byoml/events/event_batch.h"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <charconv>
+
+namespace byoml {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool parse_guid(std::string_view s, uint64_t& hi, uint64_t& lo) {
+  if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);
+  if (s.size() != 36) return false;
+  uint64_t parts[2] = {0, 0};
+  int n = 0;
+  for (size_t i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+      continue;
+    }
+    int v = hex_value(s[i]);
+    if (v < 0) return false;
+    parts[n / 16] = (parts[n / 16] << 4) | static_cast<uint64_t>(v);
+    ++n;
+  }
+  hi = parts[0];
+  lo = parts[1];
+  return true;
+}
+
+}  // namespace
+
+const char* account_type_name(AccountType t) {
+  switch (t) {
+    case AccountType::kUser: return "User";
+    case AccountType::kMachine: return "Machine";
+    case AccountType::kUnknown: break;
+  }
+  return "Unknown";
+}
+
+RecordId RecordId::from_text(std::string_view text) {
+  RecordId id;
+  if (text.empty()) return id;
+  if (parse_guid(text, id.hi, id.lo)) {
+    id.kind = Kind::kGuid;
+    return id;
+  }
+  uint64_t n = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return from_number(n);
+  XXH128_hash_t h = XXH3_128bits(text.data(), text.size());
+  return {h.high64, h.low64, Kind::kHash};
+}
+
+std::string RecordId::to_string() const {
+  switch (kind) {
+    case Kind::kNone: return "";
+    case Kind::kNumber: return std::to_string(lo);
+    case Kind::kGuid:
+      return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
+                         lo >> 48, lo & 0xffffffffffffull);
+    case Kind::kHash: return fmt::format("h:{:016x}{:016x}", hi, lo);
+  }
+  return "";
+}
+
+size_t Vocabulary::bytes_used() const {
+  return tenants.bytes_used() + users.bytes_used() + machines.bytes_used() + resources.bytes_used() +
+         addresses.bytes_used() + values.bytes_used();
+}
+
+void EventBatch::clear() {
+  time.clear();
+  tenant.clear();
+  user.clear();
+  account_type.clear();
+  machine.clear();
+  resource.clear();
+  source_ip.clear();
+  event_id.clear();
+  record_id.clear();
+  for (auto& col : extra) col.clear();
+}
+
+void EventBatch::reserve(size_t n) {
+  time.reserve(n);
+  tenant.reserve(n);
+  user.reserve(n);
+  account_type.reserve(n);
+  machine.reserve(n);
+  resource.reserve(n);
+  source_ip.reserve(n);
+  event_id.reserve(n);
+  record_id.reserve(n);
+  for (auto& col : extra) col.reserve(n);
+}
+
+void EventBatch::append_row(const EventBatch& o, size_t r) {
+  BYOML_CHECK(o.extra.size() == extra.size());
+  time.push_back(o.time[r]);
+  tenant.push_back(o.tenant[r]);
+  user.push_back(o.user[r]);
+  account_type.push_back(o.account_type[r]);
+  machine.push_back(o.machine[r]);
+  resource.push_back(o.resource[r]);
+  source_ip.push_back(o.source_ip[r]);
+  event_id.push_back(o.event_id[r]);
+  record_id.push_back(o.record_id[r]);
+  for (size_t c = 0; c < extra.size(); ++c) extra[c].push_back(o.extra[c][r]);
+}
+
+std::vector<std::vector<uint32_t>> partition_rows(const EventBatch& batch, const Vocabulary& vocab,
+                                                  PartitionKey key, uint32_t parts) {
+  std::vector<std::vector<uint32_t>> out;
+  if (key == PartitionKey::kTenant) {
+    out.resize(vocab.tenants.size());
+    for (uint32_t r = 0; r < batch.size(); ++r) out[batch.tenant[r]].push_back(r);
+    return out;
+  }
+  BYOML_CHECK(parts > 0);
+  out.resize(parts);
+  for (uint32_t r = 0; r < batch.size(); ++r) out[vocab.users.hash(batch.user[r]) % parts].push_back(r);
+  return out;
+}
+
+EventBatch take_rows(const EventBatch& batch, std::span<const uint32_t> rows) {
+  EventBatch out;
+  out.set_extra_count(batch.extra.size());
+  out.reserve(rows.size());
+  for (uint32_t r : rows) out.append_row(batch, r);
+  return out;
+}
+
+}  // namespace byoml

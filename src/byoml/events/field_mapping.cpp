@@ -1,0 +1,315 @@
+#include "byoml/events/field_mapping.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace byoml {
+namespace {
+
+void ascii_lower(std::string& s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+}
+
+bool is_placeholder(std::string_view v) { return v.empty() || v == "-"; }
+
+std::string shown(std::string_view v) {
+  std::string out(v.substr(0, 80));
+  if (v.size() > 80) out += "...";
+  return out;
+}
+
+}  // namespace
+
+const char* value_kind_name(ValueKind k) {
+  switch (k) {
+    case ValueKind::kAbsent: return "absent";
+    case ValueKind::kString: return "string";
+    case ValueKind::kNumber: return "number";
+    case ValueKind::kBool: return "bool";
+    case ValueKind::kNull: return "null";
+    case ValueKind::kComposite: return "object or array";
+  }
+  return "?";
+}
+
+bool parse_uint(std::string_view t, uint64_t& out) {
+  int base = 10;
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
+    t.remove_prefix(2);
+    base = 16;
+  }
+  if (t.empty()) return false;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), out, base);
+  return r.ec == std::errc() && r.ptr == t.data() + t.size();
+}
+
+Result<FieldMapping::Rule> FieldMapping::compile_rule(const FieldRule& in, const char* logical) {
+  Rule rule;
+  rule.lowercase = in.lowercase;
+  rule.default_value = in.default_value;
+  for (const auto& src : in.sources) {
+    Alternative alt;
+    alt.label = src;
+    std::string_view s = src;
+    size_t p = 0;
+    while (p < s.size()) {
+      size_t open = s.find('{', p);
+      if (open == std::string_view::npos) open = s.size();
+      if (open > p) alt.parts.push_back({std::string(s.substr(p, open - p)), -1});
+      if (open == s.size()) break;
+      size_t close = s.find('}', open);
+      if (close == std::string_view::npos || close == open + 1)
+        return Status(ErrorCode::kInvalidArgument,
+                      fmt::format("mapping for {}: bad pattern \"{}\" (use {{Field}})", logical, src));
+      alt.parts.push_back({std::string(s.substr(open + 1, close - open - 1)), 0});
+      p = close + 1;
+    }
+    bool has_field = std::any_of(alt.parts.begin(), alt.parts.end(), [](const Part& x) { return x.slot >= 0; });
+    if (!has_field) {
+      // A plain name: the whole text is the field.
+      alt.parts.clear();
+      alt.parts.push_back({src, 0});
+    }
+    for (auto& part : alt.parts) {
+      if (part.slot < 0) continue;
+      int slot = slot_of(part.literal);
+      if (slot < 0) {
+        if (keys_.size() >= RecordFields::kMaxSlots)
+          return Status(ErrorCode::kInvalidArgument, "mapping reads too many distinct fields (64 at most)");
+        slot = static_cast<int>(keys_.size());
+        keys_.push_back(part.literal);
+        buckets_[bucket(part.literal)].emplace_back(part.literal, slot);
+      }
+      part.slot = slot;
+    }
+    if (src.empty()) return Status(ErrorCode::kInvalidArgument, fmt::format("mapping for {}: empty field name", logical));
+    rule.alternatives.push_back(std::move(alt));
+  }
+  return rule;
+}
+
+Result<FieldMapping> FieldMapping::compile(const MappingSpec& spec) {
+  FieldMapping m;
+  struct Item {
+    const FieldRule* in;
+    Rule* out;
+    const char* name;
+  };
+  Item items[] = {{&spec.event_id, &m.event_id_, "event_id"}, {&spec.time, &m.time_, "time"},
+                  {&spec.tenant, &m.tenant_, "tenant"},       {&spec.user, &m.user_, "user"},
+                  {&spec.account_type, &m.account_type_, "account_type"},
+                  {&spec.machine, &m.machine_, "machine"},    {&spec.resource, &m.resource_, "resource"},
+                  {&spec.source_ip, &m.source_ip_, "source_ip"}, {&spec.record_id, &m.record_id_, "record_id"}};
+  for (auto& it : items) {
+    auto r = m.compile_rule(*it.in, it.name);
+    if (!r) return r.status();
+    *it.out = std::move(r).value();
+  }
+  if (m.time_.alternatives.empty())
+    return Status(ErrorCode::kInvalidArgument, "mapping: time needs at least one source field");
+  for (const auto& e : spec.extras) {
+    auto r = m.compile_rule(e.rule, e.name.c_str());
+    if (!r) return r.status();
+    m.extras_.push_back({std::move(r).value(), e.type});
+    m.extra_names_.push_back(e.name);
+  }
+  m.scope_ = spec.resource_scope;
+  m.scope_event_ids_ = spec.scope_event_ids;
+  std::sort(m.scope_event_ids_.begin(), m.scope_event_ids_.end());
+  for (const auto& r : spec.required) {
+    if (r == "user") m.require_user_ = true;
+    else if (r == "resource") m.require_resource_ = true;
+    else if (r == "machine") m.require_machine_ = true;
+    else if (r == "tenant") m.require_tenant_ = true;
+    else return Status(ErrorCode::kInvalidArgument,
+                       fmt::format("mapping: unknown required field \"{}\" (user, resource, machine, tenant)", r));
+  }
+  return m;
+}
+
+bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& out, std::string_view& source,
+                           ValueKind& kind, MapError& error) const {
+  for (const auto& alt : rule.alternatives) {
+    if (alt.parts.size() == 1 && alt.parts[0].slot >= 0) {
+      const FieldValue& v = f.get(alt.parts[0].slot);
+      if (v.kind == ValueKind::kAbsent || v.kind == ValueKind::kNull) continue;
+      if (v.kind == ValueKind::kComposite) {
+        error = {"wrong_type", alt.label, "wrong type: expected a string or number, got an object or array"};
+        return false;
+      }
+      if (is_placeholder(v.text)) continue;
+      out.assign(v.text);
+      source = alt.label;
+      kind = v.kind;
+      if (rule.lowercase) ascii_lower(out);
+      return true;
+    }
+    out.clear();
+    bool complete = true;
+    for (const auto& part : alt.parts) {
+      if (part.slot < 0) {
+        out += part.literal;
+        continue;
+      }
+      const FieldValue& v = f.get(part.slot);
+      if (v.kind == ValueKind::kComposite) {
+        error = {"wrong_type", part.literal, "wrong type: expected a string or number, got an object or array"};
+        return false;
+      }
+      if (v.kind == ValueKind::kAbsent || v.kind == ValueKind::kNull || is_placeholder(v.text)) {
+        complete = false;
+        break;
+      }
+      out += v.text;
+    }
+    if (!complete) continue;
+    source = alt.label;
+    kind = ValueKind::kString;
+    if (rule.lowercase) ascii_lower(out);
+    return true;
+  }
+  if (!rule.default_value.empty()) {
+    out = rule.default_value;
+    source = "default";
+    kind = ValueKind::kString;
+    return true;
+  }
+  return false;
+}
+
+MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
+                               MapError& error) {
+  error = {};
+  std::string_view source;
+  ValueKind kind = ValueKind::kAbsent;
+  std::string& s = scratch_;
+
+  uint32_t event_id = 0;
+  if (resolve(event_id_, f, s, source, kind, error)) {
+    uint64_t v = 0;
+    if (kind == ValueKind::kBool || !parse_uint(s, v) || v > UINT32_MAX) {
+      error = {"bad_value", std::string(source), fmt::format("expected an event id (integer), got \"{}\"", shown(s))};
+      return MapOutcome::kRejected;
+    }
+    event_id = static_cast<uint32_t>(v);
+  } else if (!error.kind.empty()) {
+    return MapOutcome::kRejected;
+  }
+  if (!filter.event_ids.empty() &&
+      std::find(filter.event_ids.begin(), filter.event_ids.end(), event_id) == filter.event_ids.end())
+    return MapOutcome::kFilteredOut;
+
+  if (!resolve(time_, f, s, source, kind, error)) {
+    if (error.kind.empty()) error = {"missing_field", time_.alternatives.front().label, "missing: the event has no time field"};
+    return MapOutcome::kRejected;
+  }
+  auto t = parse_timestamp(s);
+  if (!t) {
+    error = {"bad_value", std::string(source), t.status().message()};
+    return MapOutcome::kRejected;
+  }
+  if (!filter.window.contains(*t)) return MapOutcome::kOutsideWindow;
+
+  bool in_scope = scope_event_ids_.empty() ||
+                  std::binary_search(scope_event_ids_.begin(), scope_event_ids_.end(), event_id);
+
+  // Resolves a string rule into a pool; a missing required field is an error.
+  auto intern = [&](const Rule& rule, StringPool& pool, bool required, const char* logical, uint32_t& id,
+                    std::string* keep) -> bool {
+    if (!resolve(rule, f, s, source, kind, error)) {
+      if (!error.kind.empty()) return false;
+      if (required && in_scope) {
+        error = {"missing_field", rule.alternatives.empty() ? logical : rule.alternatives.front().label,
+                 fmt::format("missing: no source field for {}", logical)};
+        return false;
+      }
+      id = 0;
+      if (keep) keep->clear();
+      return true;
+    }
+    id = pool.intern(s);
+    if (keep) *keep = s;
+    return true;
+  };
+
+  uint32_t tenant, user, machine, resource, ip;
+  std::string& machine_name = scratch2_;
+  if (!intern(tenant_, vocab.tenants, require_tenant_, "tenant", tenant, nullptr)) return MapOutcome::kRejected;
+  if (!intern(user_, vocab.users, require_user_, "user", user, nullptr)) return MapOutcome::kRejected;
+  std::string_view user_name = vocab.users.str(user);
+  if (!intern(machine_, vocab.machines, require_machine_, "machine", machine, &machine_name))
+    return MapOutcome::kRejected;
+
+  if (!resolve(resource_, f, s, source, kind, error)) {
+    if (!error.kind.empty()) return MapOutcome::kRejected;
+    if (require_resource_ && in_scope) {
+      error = {"missing_field", resource_.alternatives.empty() ? "resource" : resource_.alternatives.front().label,
+               "missing: no source field for resource"};
+      return MapOutcome::kRejected;
+    }
+    resource = 0;
+  } else {
+    if (scope_ == ResourceScope::kMachineShare && !machine_name.empty()) {
+      if (s.rfind("\\\\*\\", 0) == 0) s = "\\\\" + machine_name + s.substr(3);
+      else if (s.rfind("\\\\", 0) != 0) s = machine_name + "\\" + s;
+    }
+    resource = vocab.resources.intern(s);
+  }
+  if (!intern(source_ip_, vocab.addresses, false, "source_ip", ip, nullptr)) return MapOutcome::kRejected;
+
+  AccountType type = AccountType::kUnknown;
+  if (resolve(account_type_, f, s, source, kind, error)) {
+    ascii_lower(s);
+    if (s == "user") type = AccountType::kUser;
+    else if (s == "machine") type = AccountType::kMachine;
+  } else if (!error.kind.empty()) {
+    return MapOutcome::kRejected;
+  }
+  if (type == AccountType::kUnknown && !user_name.empty())
+    type = user_name.back() == '$' ? AccountType::kMachine : AccountType::kUser;
+
+  RecordId rid;
+  if (resolve(record_id_, f, s, source, kind, error)) rid = RecordId::from_text(s);
+  else if (!error.kind.empty()) return MapOutcome::kRejected;
+
+  // Extras are resolved before anything is appended so a bad one leaves the batch untouched.
+  uint64_t extra_values[RecordFields::kMaxSlots];
+  for (size_t i = 0; i < extras_.size(); ++i) {
+    const Extra& e = extras_[i];
+    if (!resolve(e.rule, f, s, source, kind, error)) {
+      if (!error.kind.empty()) return MapOutcome::kRejected;
+      extra_values[i] = 0;
+      continue;
+    }
+    if (e.type == ExtraType::kNumber) {
+      if (!parse_uint(s, extra_values[i])) {
+        // Events the template does not model keep going: their extras are never used.
+        if (!in_scope) {
+          extra_values[i] = 0;
+          continue;
+        }
+        error = {"bad_value", std::string(source), fmt::format("expected a number (decimal or 0x-hex), got \"{}\"", shown(s))};
+        return MapOutcome::kRejected;
+      }
+    } else {
+      extra_values[i] = vocab.values.intern(s);
+    }
+  }
+
+  out.time.push_back(*t);
+  out.tenant.push_back(tenant);
+  out.user.push_back(user);
+  out.account_type.push_back(type);
+  out.machine.push_back(machine);
+  out.resource.push_back(resource);
+  out.source_ip.push_back(ip);
+  out.event_id.push_back(event_id);
+  out.record_id.push_back(rid);
+  for (size_t i = 0; i < extras_.size(); ++i) out.extra[i].push_back(extra_values[i]);
+  return MapOutcome::kAppended;
+}
+
+}  // namespace byoml

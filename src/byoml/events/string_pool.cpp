@@ -1,0 +1,87 @@
+#include "byoml/events/string_pool.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "byoml/common/status.h"
+
+namespace byoml {
+namespace {
+constexpr size_t kBlockBytes = 1 << 20;
+}
+
+uint64_t stable_hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+
+StringPool::StringPool() : slots_(1024, 0), mask_(1023) { insert("", stable_hash("")); }
+
+size_t StringPool::bytes_used() const {
+  return arena_bytes_ + strings_.capacity() * (sizeof(std::string_view) + sizeof(uint64_t)) +
+         slots_.capacity() * sizeof(uint32_t);
+}
+
+std::string_view StringPool::store(std::string_view s) {
+  if (s.empty()) return {};
+  char* dst;
+  if (s.size() > kBlockBytes / 4) {
+    // A long string gets a block of its own; the current block keeps serving short ones.
+    blocks_.push_back(std::make_unique<char[]>(s.size()));
+    arena_bytes_ += s.size();
+    dst = blocks_.back().get();
+  } else {
+    if (current_ == nullptr || block_used_ + s.size() > kBlockBytes) {
+      blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+      arena_bytes_ += kBlockBytes;
+      current_ = blocks_.back().get();
+      block_used_ = 0;
+    }
+    dst = current_ + block_used_;
+    block_used_ += s.size();
+  }
+  std::memcpy(dst, s.data(), s.size());
+  return {dst, s.size()};
+}
+
+void StringPool::grow() {
+  std::vector<uint32_t> bigger(slots_.size() * 2, 0);
+  uint64_t mask = bigger.size() - 1;
+  for (uint32_t id = 0; id < strings_.size(); ++id) {
+    uint64_t i = hashes_[id] & mask;
+    while (bigger[i] != 0) i = (i + 1) & mask;
+    bigger[i] = id + 1;
+  }
+  slots_.swap(bigger);
+  mask_ = mask;
+}
+
+uint32_t StringPool::insert(std::string_view s, uint64_t h) {
+  BYOML_CHECK(strings_.size() < UINT32_MAX - 1);
+  if ((strings_.size() + 1) * 2 > slots_.size()) grow();
+  uint32_t id = static_cast<uint32_t>(strings_.size());
+  strings_.push_back(store(s));
+  hashes_.push_back(h);
+  uint64_t i = h & mask_;
+  while (slots_[i] != 0) i = (i + 1) & mask_;
+  slots_[i] = id + 1;
+  return id;
+}
+
+std::optional<uint32_t> StringPool::find(std::string_view s) const {
+  uint64_t h = stable_hash(s);
+  for (uint64_t i = h & mask_; slots_[i] != 0; i = (i + 1) & mask_) {
+    uint32_t id = slots_[i] - 1;
+    if (hashes_[id] == h && strings_[id] == s) return id;
+  }
+  return std::nullopt;
+}
+
+uint32_t StringPool::intern(std::string_view s) {
+  uint64_t h = stable_hash(s);
+  for (uint64_t i = h & mask_; slots_[i] != 0; i = (i + 1) & mask_) {
+    uint32_t id = slots_[i] - 1;
+    if (hashes_[id] == h && strings_[id] == s) return id;
+  }
+  return insert(s, h);
+}
+
+}  // namespace byoml

@@ -1,0 +1,46 @@
+// Interns strings to dense ids (0 is always the empty string, meaning "absent").
+// Ids follow first appearance; the stable 64-bit hash of each string (XXH3) does not depend
+// on reading order, so partitions by hash agree across processes and machines.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace byoml {
+
+uint64_t stable_hash(std::string_view s);
+
+class StringPool {
+ public:
+  StringPool();
+  StringPool(const StringPool&) = delete;
+  StringPool& operator=(const StringPool&) = delete;
+  StringPool(StringPool&&) = default;
+  StringPool& operator=(StringPool&&) = default;
+
+  uint32_t intern(std::string_view s);
+  std::optional<uint32_t> find(std::string_view s) const;
+  std::string_view str(uint32_t id) const { return strings_[id]; }
+  uint64_t hash(uint32_t id) const { return hashes_[id]; }
+  uint32_t size() const { return static_cast<uint32_t>(strings_.size()); }
+  size_t bytes_used() const;
+
+ private:
+  uint32_t insert(std::string_view s, uint64_t h);
+  void grow();
+  std::string_view store(std::string_view s);
+
+  std::vector<std::string_view> strings_;
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> slots_;  // open addressing: id + 1, 0 = empty
+  uint64_t mask_ = 0;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* current_ = nullptr;  // block that short strings are appended to
+  size_t block_used_ = 0;
+  size_t arena_bytes_ = 0;
+};
+
+}  // namespace byoml

@@ -1,0 +1,125 @@
+#include <csv.h>
+#include <fmt/format.h>
+
+#include <memory>
+#include <vector>
+
+#include "byoml/sources/line_reader.h"
+#include "byoml/sources/readers.h"
+
+namespace byoml {
+namespace {
+
+// "TimeGenerated [UTC]" (Log Analytics portal export) -> "TimeGenerated".
+std::string header_name(std::string h) {
+  auto bracket = h.find(" [");
+  if (bracket != std::string::npos && h.back() == ']') h.resize(bracket);
+  while (!h.empty() && h.back() == ' ') h.pop_back();
+  size_t a = h.find_first_not_of(' ');
+  return a == std::string::npos ? std::string() : h.substr(a);
+}
+
+struct CsvState {
+  ReadContext* ctx = nullptr;
+  const std::string* path = nullptr;
+  std::vector<std::string> header;
+  std::vector<int> slots;  // per column
+  std::vector<std::string> row;
+  uint64_t row_line = 0;  // line where the current row started
+  uint64_t line = 0;
+  std::string raw;        // text of the current row
+  bool have_header = false;
+};
+
+void on_field(void* data, size_t len, void* user) {
+  auto* st = static_cast<CsvState*>(user);
+  if (st->row.empty()) st->row_line = st->line;
+  st->row.emplace_back(data ? static_cast<const char*>(data) : "", data ? len : 0);
+}
+
+void on_row(int, void* user) {
+  auto* st = static_cast<CsvState*>(user);
+  ReadContext& ctx = *st->ctx;
+  if (!st->have_header) {
+    for (auto& h : st->row) {
+      st->header.push_back(header_name(h));
+      st->slots.push_back(ctx.mapping().slot_of(st->header.back()));
+    }
+    st->have_header = true;
+  } else if (st->row.size() == 1 && st->row[0].empty()) {
+    // blank line
+  } else if (st->row.size() != st->header.size()) {
+    ctx.reject(*st->path, st->row_line, "csv_columns", "",
+               fmt::format("row has {} fields, the header has {}", st->row.size(), st->header.size()), st->raw);
+  } else {
+    RecordFields f;
+    for (size_t i = 0; i < st->row.size(); ++i)
+      if (st->slots[i] >= 0 && !st->row[i].empty()) f.set(st->slots[i], st->row[i], ValueKind::kString);
+    ctx.emit(f, *st->path, st->row_line, st->raw);
+  }
+  st->row.clear();
+  st->raw.clear();
+}
+
+struct ParserFree {
+  void operator()(csv_parser* p) const {
+    csv_free(p);
+    delete p;
+  }
+};
+
+std::unique_ptr<csv_parser, ParserFree> new_parser() {
+  std::unique_ptr<csv_parser, ParserFree> p(new csv_parser);
+  if (csv_init(p.get(), CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) return nullptr;
+  return p;
+}
+
+}  // namespace
+
+Status read_csv_file(const std::string& path, ReadContext& ctx) {
+  LineReader lines(ctx.options().max_record_bytes);
+  BYOML_RETURN_IF_ERROR(lines.open(path));
+  CsvState st;
+  st.ctx = &ctx;
+  st.path = &path;
+  auto parser = new_parser();
+  if (!parser) return {ErrorCode::kIo, "cannot start the CSV parser"};
+  Line line;
+  while (lines.next(line)) {
+    st.line = line.number;
+    if (line.too_long) {
+      ctx.reject(path, line.number, "line_too_long", "",
+                 fmt::format("line of {} bytes exceeds --max-record-bytes", line.full_length), line.text);
+      continue;
+    }
+    if (!st.raw.empty()) st.raw += '\n';
+    st.raw.append(line.text);
+    if (st.raw.size() > ctx.options().max_record_bytes) {
+      ctx.reject(path, st.row_line, "line_too_long", "", "quoted field runs past --max-record-bytes", st.raw);
+      st.row.clear();
+      st.raw.clear();
+      parser = new_parser();
+      continue;
+    }
+    // Fed one line at a time so every row knows the line it started on; a quoted field that
+    // spans lines continues across calls.
+    size_t fed = csv_parse(parser.get(), line.text.data(), line.text.size(), on_field, on_row, &st);
+    if (fed == line.text.size()) fed += csv_parse(parser.get(), "\n", 1, on_field, on_row, &st) - 1;
+    if (fed != line.text.size()) {
+      ctx.reject(path, st.row.empty() ? line.number : st.row_line, "csv_syntax", "",
+                 fmt::format("malformed CSV ({}): a quote inside an unquoted field, or text after a closing quote",
+                             csv_strerror(csv_error(parser.get()))),
+                 st.raw);
+      st.row.clear();
+      st.raw.clear();
+      parser = new_parser();
+    }
+  }
+  if (csv_fini(parser.get(), on_field, on_row, &st) != 0)
+    ctx.reject(path, st.row_line, "truncated", "", "truncated: the file ends inside a quoted field", st.raw);
+  ctx.stats().bytes_read += lines.bytes_read();
+  if (!st.have_header) return {ErrorCode::kParse, "empty CSV file: no header line"};
+  return lines.status();
+}
+
+}  // namespace byoml

@@ -1,0 +1,87 @@
+#include <fmt/format.h>
+#include <libevtx.h>
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "byoml/sources/readers.h"
+#include "byoml/sources/windows_xml.h"
+
+namespace byoml {
+namespace {
+
+std::string take_error(libevtx_error_t*& error) {
+  if (error == nullptr) return "unknown libevtx error";
+  char text[512];
+  libevtx_error_sprint(error, text, sizeof(text));
+  libevtx_error_free(&error);
+  std::string s(text);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  // libevtx stacks its call chain one per line; the last line is the root cause.
+  auto nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+struct FileCloser {
+  void operator()(libevtx_file_t* f) const {
+    libevtx_file_close(f, nullptr);
+    libevtx_file_free(&f, nullptr);
+  }
+};
+struct RecordFree {
+  void operator()(libevtx_record_t* r) const { libevtx_record_free(&r, nullptr); }
+};
+
+}  // namespace
+
+Status read_evtx_file(const std::string& path, ReadContext& ctx) {
+  libevtx_error_t* error = nullptr;
+  libevtx_file_t* raw_file = nullptr;
+  if (libevtx_file_initialize(&raw_file, &error) != 1) return {ErrorCode::kIo, take_error(error)};
+  if (libevtx_file_open(raw_file, path.c_str(), libevtx_get_access_flags_read(), &error) != 1) {
+    libevtx_file_free(&raw_file, nullptr);
+    return {ErrorCode::kCorrupt, fmt::format("not a readable .evtx file: {}", take_error(error))};
+  }
+  std::unique_ptr<libevtx_file_t, FileCloser> file(raw_file);
+  std::error_code ec;
+  ctx.stats().bytes_read += std::filesystem::file_size(path, ec);
+  int count = 0;
+  if (libevtx_file_get_number_of_records(file.get(), &count, &error) != 1)
+    return {ErrorCode::kCorrupt, take_error(error)};
+
+  pugi::xml_document doc;
+  RecordFields fields;
+  std::vector<uint8_t> xml;
+  for (int i = 0; i < count; ++i) {
+    auto where = static_cast<uint64_t>(i) + 1;  // records have no lines: report the record's position
+    libevtx_record_t* raw_record = nullptr;
+    if (libevtx_file_get_record_by_index(file.get(), i, &raw_record, &error) != 1) {
+      ctx.reject(path, where, "evtx_record", "", fmt::format("unreadable record: {}", take_error(error)), {});
+      continue;
+    }
+    std::unique_ptr<libevtx_record_t, RecordFree> record(raw_record);
+    size_t size = 0;
+    if (libevtx_record_get_utf8_xml_string_size(record.get(), &size, &error) != 1 || size == 0 ||
+        size > ctx.options().max_record_bytes) {
+      std::string why = error ? take_error(error) : fmt::format("XML rendering of {} bytes", size);
+      ctx.reject(path, where, "evtx_record", "", fmt::format("record cannot be rendered: {}", why), {});
+      continue;
+    }
+    xml.resize(size);
+    if (libevtx_record_get_utf8_xml_string(record.get(), xml.data(), size, &error) != 1) {
+      ctx.reject(path, where, "evtx_record", "", fmt::format("record cannot be rendered: {}", take_error(error)), {});
+      continue;
+    }
+    std::string_view text(reinterpret_cast<const char*>(xml.data()), size - 1);  // size counts the NUL
+    std::string err = parse_event_xml(text, doc, ctx.mapping(), fields);
+    if (!err.empty()) {
+      ctx.reject(path, where, "xml_syntax", "", err, text);
+      continue;
+    }
+    ctx.emit(fields, path, where, text);
+  }
+  return {};
+}
+
+}  // namespace byoml

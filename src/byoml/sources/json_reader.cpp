@@ -1,0 +1,240 @@
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "byoml/sources/line_reader.h"
+#include "byoml/sources/readers.h"
+
+namespace byoml {
+namespace {
+
+using namespace simdjson;
+
+// A JSON object's fields that the mapping wants go into `f`; the rest are skipped unparsed.
+// Message bodies {"records":[...]} are detected on the way and their rows emitted one by one.
+class JsonRows {
+ public:
+  JsonRows(ReadContext& ctx, const std::string& file) : ctx_(ctx), file_(file) {}
+
+  // Collects the object's wanted fields into `f`. An Event Hub message is not a row: its
+  // records are emitted here, each once it has been read completely, and `message` is set.
+  // Returns the simdjson error that stopped the object, if any.
+  error_code row(ondemand::object obj, uint64_t line, std::string_view raw, RecordFields& f, bool& message) {
+    f.clear();
+    message = false;
+    for (auto field_result : obj) {
+      ondemand::field field;
+      if (auto e = std::move(field_result).get(field)) return e;
+      std::string_view key;
+      // Keys are almost never escaped: take the raw bytes up to the closing quote (stage 1
+      // has already found it) and unescape only when a backslash shows up.
+      const char* k = field.key().raw();
+      const char* q = k;
+      while (*q != '"') ++q;
+      if (std::memchr(k, '\\', static_cast<size_t>(q - k)) == nullptr) {
+        key = {k, static_cast<size_t>(q - k)};
+      } else if (auto e = field.unescaped_key().get(key)) {
+        return e;
+      }
+      if (key == "records") {
+        ondemand::array records;
+        if (field.value().get_array().get(records) == SUCCESS) {
+          message = true;
+          if (auto e = message_rows(records, line, raw)) return e;
+          continue;
+        }
+      }
+      int slot = ctx_.mapping().slot_of(key);
+      if (slot < 0) continue;
+      ondemand::value v = field.value();
+      ondemand::json_type type;
+      if (auto e = v.type().get(type)) return e;
+      switch (type) {
+        case ondemand::json_type::string: {
+          std::string_view s;
+          if (auto e = v.get_string().get(s)) return e;
+          f.set(slot, s, ValueKind::kString);
+          break;
+        }
+        case ondemand::json_type::number: {
+          std::string_view t = v.raw_json_token();
+          while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n'))
+            t.remove_suffix(1);
+          // Validate the number so "5140x" is not taken for a number.
+          double d;
+          if (auto e = v.get_double().get(d); e && e != NUMBER_OUT_OF_RANGE) return e;
+          f.set(slot, t, ValueKind::kNumber);
+          break;
+        }
+        case ondemand::json_type::boolean: {
+          bool b;
+          if (auto e = v.get_bool().get(b)) return e;
+          f.set(slot, b ? "true" : "false", ValueKind::kBool);
+          break;
+        }
+        case ondemand::json_type::null:
+          f.set(slot, {}, ValueKind::kNull);
+          break;
+        default:
+          f.set(slot, {}, ValueKind::kComposite);
+          break;
+      }
+    }
+    return SUCCESS;
+  }
+
+ private:
+  error_code message_rows(ondemand::array records, uint64_t line, std::string_view raw) {
+    for (auto element : records) {
+      ondemand::object obj;
+      if (auto e = element.get_object().get(obj)) {
+        if (e == INCORRECT_TYPE) {
+          ctx_.reject(file_, line, "wrong_type", "records", "an element of \"records\" is not an object", raw);
+          continue;
+        }
+        return e;
+      }
+      RecordFields f;
+      bool nested = false;
+      if (auto e = row(obj, line, raw, f, nested)) return e;
+      if (!nested) ctx_.emit(f, file_, line, raw);
+    }
+    return SUCCESS;
+  }
+
+  ReadContext& ctx_;
+  const std::string& file_;
+};
+
+std::string syntax_message(error_code e) {
+  switch (e) {
+    case UTF8_ERROR: return "invalid UTF-8";
+    case UNCLOSED_STRING: return "truncated: unclosed string";
+    case INCOMPLETE_ARRAY_OR_OBJECT: return "truncated: unclosed object or array";
+    case TAPE_ERROR: return "not valid JSON (structure)";
+    case INCORRECT_TYPE: return "not a JSON object";
+    case EMPTY: return "empty document";
+    default: return fmt::format("not valid JSON ({})", error_message(e));
+  }
+}
+
+std::string syntax_kind(error_code e) {
+  switch (e) {
+    case UTF8_ERROR: return "invalid_utf8";
+    case UNCLOSED_STRING:
+    case INCOMPLETE_ARRAY_OR_OBJECT: return "truncated";
+    case INCORRECT_TYPE: return "not_object";
+    default: return "json_syntax";
+  }
+}
+
+// simdjson's On-Demand API checks structure lazily; fields after the last one we read may
+// still be malformed. A record is accepted only if the whole value is consumed cleanly.
+error_code finish(ondemand::document& doc) {
+  const char* rest = nullptr;
+  auto e = doc.current_location().get(rest);
+  return e == OUT_OF_BOUNDS ? SUCCESS : TRAILING_CONTENT;
+}
+
+// One JSON value per file: a pretty-printed message, or an array of rows / messages.
+Status read_document(const std::string& path, ReadContext& ctx) {
+  padded_string text;
+  if (auto e = padded_string::load(path).get(text)) return {ErrorCode::kIo, fmt::format("cannot read: {}", error_message(e))};
+  ctx.stats().bytes_read += text.size();
+  ondemand::parser parser;
+  JsonRows rows(ctx, path);
+  ondemand::document doc;
+  auto fail = [&](error_code e) {
+    ctx.reject(path, 1, syntax_kind(e), "", syntax_message(e) + " (whole-file JSON document)",
+               std::string_view(text.data(), std::min<size_t>(text.size(), 256)));
+    return Status();
+  };
+  if (auto e = parser.iterate(text).get(doc)) return fail(e);
+  ondemand::json_type type;
+  if (auto e = doc.type().get(type)) return fail(e);
+  std::string_view raw(text.data(), text.size());
+  if (type == ondemand::json_type::array) {
+    ondemand::array arr;
+    if (auto e = doc.get_array().get(arr)) return fail(e);
+    uint64_t index = 0;
+    for (auto element : arr) {
+      ++index;
+      ondemand::object obj;
+      if (auto e = element.get_object().get(obj)) {
+        if (e != INCORRECT_TYPE) return fail(e);
+        ctx.reject(path, index, "not_object", "", "array element is not an object", {});
+        continue;
+      }
+      RecordFields f;
+      bool message = false;
+      if (auto e = rows.row(obj, index, {}, f, message)) return fail(e);
+      if (!message) ctx.emit(f, path, index, {});
+    }
+  } else {
+    ondemand::object obj;
+    if (auto e = doc.get_object().get(obj)) return fail(e);
+    RecordFields f;
+    bool message = false;
+    if (auto e = rows.row(obj, 1, raw, f, message)) return fail(e);
+    if (auto e = finish(doc)) return fail(e);
+    if (!message) ctx.emit(f, path, 1, raw);
+    return {};
+  }
+  if (auto e = finish(doc)) return fail(e);
+  return {};
+}
+
+// True when the file holds one JSON document spread over lines rather than JSON Lines.
+bool looks_like_document(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string first;
+  while (std::getline(in, first)) {
+    size_t a = first.find_first_not_of(" \t\r\xEF\xBB\xBF");
+    if (a == std::string::npos) continue;
+    size_t b = first.find_last_not_of(" \t\r");
+    std::string_view t(first.data() + a, b - a + 1);
+    return t == "{" || t.front() == '[';
+  }
+  return false;
+}
+
+}  // namespace
+
+Status read_json_file(const std::string& path, ReadContext& ctx) {
+  if (looks_like_document(path)) return read_document(path, ctx);
+  LineReader lines(ctx.options().max_record_bytes);
+  BYOML_RETURN_IF_ERROR(lines.open(path));
+  ondemand::parser parser;
+  JsonRows rows(ctx, path);
+  RecordFields fields;
+  Line line;
+  while (lines.next(line)) {
+    if (line.too_long) {
+      ctx.reject(path, line.number, "line_too_long", "",
+                 fmt::format("line of {} bytes exceeds --max-record-bytes ({})", line.full_length,
+                             ctx.options().max_record_bytes),
+                 line.text);
+      continue;
+    }
+    if (line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    ondemand::document doc;
+    error_code e = parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc);
+    ondemand::object obj;
+    bool message = false;
+    if (!e) e = doc.get_object().get(obj);
+    if (!e) e = rows.row(obj, line.number, line.text, fields, message);
+    if (!e) e = finish(doc);
+    if (!e && !message) ctx.emit(fields, path, line.number, line.text);
+    if (e) {
+      std::string msg = syntax_message(e);
+      if (line.unterminated) msg += " (last line has no line break: truncated, or the file is still being written)";
+      ctx.reject(path, line.number, syntax_kind(e), "", msg, line.text);
+    }
+  }
+  ctx.stats().bytes_read += lines.bytes_read();
+  return lines.status();
+}
+
+}  // namespace byoml

@@ -1,0 +1,109 @@
+#include "byoml/sources/line_reader.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace byoml {
+
+LineReader::LineReader(size_t max_line_bytes, size_t chunk_bytes)
+    : max_line_(max_line_bytes), buf_(std::max(chunk_bytes, max_line_bytes + 1) + kPadding, '\0') {}
+
+LineReader::~LineReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status LineReader::open(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return {ErrorCode::kIo, fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return {};
+}
+
+bool LineReader::fill() {
+  if (eof_) return false;
+  if (begin_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  size_t room = buf_.size() - kPadding - end_;
+  if (room == 0) return false;
+  ssize_t n;
+  do {
+    n = ::read(fd_, buf_.data() + end_, room);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    status_ = Status(ErrorCode::kIo, fmt::format("read failed: {}", std::strerror(errno)));
+    eof_ = true;
+    return false;
+  }
+  if (n == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += static_cast<size_t>(n);
+  bytes_read_ += static_cast<uint64_t>(n);
+  std::memset(buf_.data() + end_, 0, kPadding);
+  return true;
+}
+
+bool LineReader::next(Line& line) {
+  if (fd_ < 0) return false;
+  line = Line{};
+  size_t scanned = begin_;
+  for (;;) {
+    const char* nl = static_cast<const char*>(std::memchr(buf_.data() + scanned, '\n', end_ - scanned));
+    if (nl != nullptr) {
+      size_t len = static_cast<size_t>(nl - (buf_.data() + begin_));
+      if (len > max_line_) break;  // over the limit though complete: treat as too long below
+      line.text = {buf_.data() + begin_, len};
+      if (!line.text.empty() && line.text.back() == '\r') line.text.remove_suffix(1);
+      if (line_no_ == 0 && line.text.substr(0, 3) == "\xEF\xBB\xBF") line.text.remove_prefix(3);  // BOM
+      line.number = ++line_no_;
+      line.capacity = buf_.size() - static_cast<size_t>(line.text.data() - buf_.data());
+      begin_ += len + 1;
+      return true;
+    }
+    if (end_ - begin_ > max_line_) break;
+    scanned = end_ - begin_;  // offsets shift when fill() compacts
+    bool more = fill();
+    scanned += begin_;
+    if (!more) {
+      if (end_ == begin_) return false;
+      line.text = {buf_.data() + begin_, end_ - begin_};
+      if (!line.text.empty() && line.text.back() == '\r') line.text.remove_suffix(1);
+      line.number = ++line_no_;
+      line.capacity = buf_.size() - begin_;
+      line.unterminated = true;
+      begin_ = end_;
+      return true;
+    }
+  }
+  // Too long: keep a prefix for the report, then discard through the next line break.
+  long_prefix_.assign(buf_.data() + begin_, std::min<size_t>(256, end_ - begin_));
+  uint64_t length = 0;
+  for (;;) {
+    const char* start = buf_.data() + begin_;
+    const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+    if (nl != nullptr) {
+      length += static_cast<uint64_t>(nl - start);
+      begin_ += static_cast<size_t>(nl - start) + 1;
+      break;
+    }
+    length += end_ - begin_;
+    begin_ = end_ = 0;
+    if (!fill()) break;
+  }
+  line.text = long_prefix_;
+  line.number = ++line_no_;
+  line.capacity = long_prefix_.size();
+  line.too_long = true;
+  line.full_length = length;
+  return true;
+}
+
+}  // namespace byoml

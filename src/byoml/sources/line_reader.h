@@ -1,0 +1,54 @@
+// Streams a file line by line through one fixed buffer, so memory stays flat whatever the
+// file size. Every line handed out is followed by at least kPadding readable bytes, which is
+// what simdjson needs to parse it in place. A line longer than the limit is not buffered: it
+// is reported (with its first bytes) and skipped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "byoml/common/status.h"
+
+namespace byoml {
+
+struct Line {
+  std::string_view text;     // without the line break (\n or \r\n)
+  uint64_t number = 0;       // 1-based
+  size_t capacity = 0;       // readable bytes from text.data(), padding included
+  bool too_long = false;     // text is then only the first bytes of the line
+  uint64_t full_length = 0;  // the real length of a too-long line
+  bool unterminated = false; // the last line of the file had no line break (truncated or still growing)
+};
+
+class LineReader {
+ public:
+  static constexpr size_t kPadding = 64;
+
+  LineReader(size_t max_line_bytes, size_t chunk_bytes = 8u << 20);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  Status open(const std::string& path);
+  // Next line; false at the end of the file or on a read error (see status()).
+  bool next(Line& line);
+  const Status& status() const { return status_; }
+  uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  bool fill();  // reads more after end_; false when nothing more could be read
+
+  int fd_ = -1;
+  size_t max_line_;
+  std::vector<char> buf_;
+  size_t begin_ = 0, end_ = 0;
+  bool eof_ = false;
+  uint64_t line_no_ = 0;
+  uint64_t bytes_read_ = 0;
+  Status status_;
+  std::string long_prefix_;
+};
+
+}  // namespace byoml

@@ -1,0 +1,84 @@
+// What every reader shares: options, the field mapping, the vocabulary, the reject log,
+// counters, and the batch that is handed to the consumer whenever it fills up. Format
+// readers only find records and their fields; ReadContext::emit does the rest.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "byoml/common/params.h"
+#include "byoml/events/event_batch.h"
+#include "byoml/events/field_mapping.h"
+#include "byoml/sources/rejects.h"
+
+namespace byoml {
+
+enum class InputFormat { kAuto, kJson, kEvtx, kXml, kCsv };
+Result<InputFormat> parse_input_format(std::string_view name);
+const char* input_format_name(InputFormat f);
+
+struct ReadOptions {
+  EventFilter filter;
+  InputFormat format = InputFormat::kAuto;
+  Ticks path_slack = kTicksPerHour;       // export trees: blobs this far outside the window are read too
+  uint64_t max_record_bytes = 4u << 20;   // a longer line is rejected, not buffered
+  size_t batch_events = 65536;
+};
+
+// The reader tunables, declared once (CLI options and docs come from here).
+std::vector<ParamSpec> reader_param_specs();
+ReadOptions read_options_from(const ParamSet& params);
+
+struct SkippedFile {
+  std::string path;
+  std::string reason;
+};
+
+struct ReadStats {
+  uint64_t files_read = 0;
+  uint64_t files_pruned = 0;   // export blobs outside the window (by path)
+  uint64_t bytes_read = 0;
+  uint64_t records = 0;        // records found, whatever became of them
+  uint64_t events = 0;         // handed to the consumer
+  uint64_t filtered_out = 0;   // event id not selected
+  uint64_t outside_window = 0;
+  uint64_t rejected = 0;
+  std::vector<SkippedFile> skipped_files;  // unreadable, unrecognised, or not in the export layout
+  std::map<std::string, uint64_t> files_by_format;
+};
+
+using BatchSink = std::function<void(const EventBatch&)>;
+
+class ReadContext {
+ public:
+  ReadContext(FieldMapping& mapping, Vocabulary& vocab, ReadOptions options, RejectLog& rejects, BatchSink sink);
+
+  const ReadOptions& options() const { return options_; }
+  const FieldMapping& mapping() const { return mapping_; }
+  ReadStats& stats() { return stats_; }
+  RejectLog& rejects() { return rejects_; }
+
+  // A record's fields are complete: map, filter, append, and flush a full batch.
+  // `raw` is only read when the record is rejected.
+  void emit(const RecordFields& fields, const std::string& file, uint64_t line, std::string_view raw);
+  void reject(const std::string& file, uint64_t line, std::string kind, std::string field, std::string message,
+              std::string_view raw);
+  void skip_file(const std::string& path, std::string reason);
+  // Hands over what is left in the batch; call once at the end of a read.
+  void flush();
+
+ private:
+  FieldMapping& mapping_;
+  Vocabulary& vocab_;
+  ReadOptions options_;
+  RejectLog& rejects_;
+  BatchSink sink_;
+  ReadStats stats_;
+  EventBatch batch_;
+  MapError error_;
+};
+
+}  // namespace byoml

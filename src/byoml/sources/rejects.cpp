@@ -1,0 +1,35 @@
+#include "byoml/sources/rejects.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace byoml {
+
+std::string Reject::to_string() const {
+  std::string where = line ? fmt::format("{}:{}", file, line) : file;
+  if (field.empty()) return fmt::format("{}: {}", where, message);
+  return fmt::format("{}: field \"{}\": {}", where, field, message);
+}
+
+Status RejectLog::open_sink(const std::string& path) {
+  auto out = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+  if (!*out) return {ErrorCode::kIo, fmt::format("cannot write rejects to {}", path)};
+  sink_ = std::move(out);
+  return {};
+}
+
+void RejectLog::add(Reject r) {
+  ++total_;
+  ++by_kind_[r.kind];
+  if (r.raw.size() > kMaxRawBytes) r.raw.resize(kMaxRawBytes);
+  if (sink_) {
+    // The raw record may be any bytes; replace invalid UTF-8 rather than fail the log.
+    nlohmann::json j = {{"file", r.file}, {"line", r.line}, {"kind", r.kind},
+                        {"field", r.field}, {"message", r.message}, {"raw", r.raw}};
+    *sink_ << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  }
+  if (samples_.size() < keep_samples_) samples_.push_back(std::move(r));
+}
+
+}  // namespace byoml

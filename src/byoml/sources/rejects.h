@@ -1,0 +1,48 @@
+// Records that could not be read. Every reject is counted by kind; the first few keep their
+// full message for the summary, and an optional sink keeps every one (with the raw text) as
+// JSON Lines, so nothing rejected is lost.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "byoml/common/status.h"
+
+namespace byoml {
+
+struct Reject {
+  std::string file;
+  uint64_t line = 0;    // 1-based line, or record number in formats without lines (.evtx)
+  std::string kind;     // stable short code: json_syntax, invalid_utf8, line_too_long, missing_field, ...
+  std::string field;    // source field at fault, when one is
+  std::string message;  // what a person needs to fix it
+  std::string raw;      // the record as read, cut to kMaxRawBytes
+  std::string to_string() const;  // FILE:LINE: field F: message
+};
+
+class RejectLog {
+ public:
+  static constexpr size_t kMaxRawBytes = 64 * 1024;
+  explicit RejectLog(size_t keep_samples = 20) : keep_samples_(keep_samples) {}
+
+  // Every reject also goes to `path` as one JSON object per line.
+  Status open_sink(const std::string& path);
+  void add(Reject r);
+
+  uint64_t total() const { return total_; }
+  const std::map<std::string, uint64_t>& by_kind() const { return by_kind_; }
+  const std::vector<Reject>& samples() const { return samples_; }
+
+ private:
+  size_t keep_samples_;
+  uint64_t total_ = 0;
+  std::map<std::string, uint64_t> by_kind_;
+  std::vector<Reject> samples_;
+  std::unique_ptr<std::ofstream> sink_;
+};
+
+}  // namespace byoml

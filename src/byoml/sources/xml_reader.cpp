@@ -1,0 +1,100 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include "byoml/sources/readers.h"
+#include "byoml/sources/windows_xml.h"
+
+namespace byoml {
+namespace {
+
+// Start of the next "<Event" element (not <EventData>, <EventID>, ...) at or after `from`.
+size_t find_event_start(const std::string& buf, size_t from) {
+  for (size_t p = buf.find("<Event", from); p != std::string::npos; p = buf.find("<Event", p + 1)) {
+    if (p + 6 >= buf.size()) return p;  // undecided yet: let the caller read more
+    char c = buf[p + 6];
+    if (c == ' ' || c == '>' || c == '\t' || c == '\r' || c == '\n') return p;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+Status read_xml_file(const std::string& path, ReadContext& ctx) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {ErrorCode::kIo, fmt::format("cannot open {}", path)};
+  const size_t max_record = ctx.options().max_record_bytes;
+  constexpr size_t kChunk = 1 << 20;
+  std::string buf;
+  size_t pos = 0;     // unconsumed text starts here
+  uint64_t line = 1;  // line number at buf[pos]
+  bool eof = false;
+  uint64_t found = 0;
+  pugi::xml_document doc;
+  RecordFields fields;
+
+  auto read_more = [&]() {
+    if (eof) return false;
+    buf.erase(0, pos);  // compact only when reading, so consuming stays cheap
+    pos = 0;
+    size_t old = buf.size();
+    buf.resize(old + kChunk);
+    in.read(buf.data() + old, static_cast<std::streamsize>(kChunk));
+    auto n = static_cast<size_t>(in.gcount());
+    buf.resize(old + n);
+    ctx.stats().bytes_read += n;
+    if (n == 0) eof = true;
+    return n > 0;
+  };
+  auto consume_to = [&](size_t to) {
+    line += static_cast<uint64_t>(std::count(buf.begin() + static_cast<std::ptrdiff_t>(pos),
+                                             buf.begin() + static_cast<std::ptrdiff_t>(to), '\n'));
+    pos = to;
+  };
+
+  read_more();
+  if (buf.size() >= 2 && ((buf[0] == '\xFF' && buf[1] == '\xFE') || (buf[0] == '\xFE' && buf[1] == '\xFF')))
+    return {ErrorCode::kUnsupported, "UTF-16 XML: convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8)"};
+
+  for (;;) {
+    size_t start = find_event_start(buf, pos);
+    if (start == std::string::npos || start + 6 >= buf.size()) {
+      // Keep a possible partial "<Event" at the end of the buffer.
+      if (start == std::string::npos && buf.size() > pos + 6) consume_to(buf.size() - 6);
+      if (!read_more()) break;
+      continue;
+    }
+    consume_to(start);
+    size_t end = buf.find("</Event>", pos);
+    if (end == std::string::npos) {
+      if (buf.size() - pos > max_record) {
+        ++found;
+        ctx.reject(path, line, "line_too_long", "",
+                   fmt::format("<Event> element longer than --max-record-bytes ({})", max_record),
+                   std::string_view(buf).substr(pos, 256));
+        consume_to(pos + 6);
+        continue;
+      }
+      if (!read_more()) {
+        ++found;
+        ctx.reject(path, line, "truncated", "", "truncated: <Event> element without </Event>",
+                   std::string_view(buf).substr(pos, 256));
+        break;
+      }
+      continue;
+    }
+    size_t len = end + std::strlen("</Event>") - pos;
+    std::string_view xml(buf.data() + pos, len);
+    ++found;
+    std::string err = parse_event_xml(xml, doc, ctx.mapping(), fields);
+    if (err.empty()) ctx.emit(fields, path, line, xml);
+    else ctx.reject(path, line, "xml_syntax", "", err, xml);
+    consume_to(pos + len);
+  }
+  if (found == 0) return {ErrorCode::kParse, "no <Event> element found"};
+  return {};
+}
+
+}  // namespace byoml

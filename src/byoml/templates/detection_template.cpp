@@ -1,0 +1,176 @@
+#include "byoml/templates/detection_template.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace byoml {
+
+extern const char* const kDefaultTemplateYaml;  // generated from templates/*.yaml at build time
+
+namespace {
+
+struct YamlError {
+  std::string message;
+};
+
+[[noreturn]] void fail(const YAML::Node& n, const std::string& what) {
+  throw YamlError{n.Mark().line >= 0 ? fmt::format("line {}: {}", n.Mark().line + 1, what) : what};
+}
+
+std::vector<std::string> string_list(const YAML::Node& n, const std::string& what) {
+  std::vector<std::string> out;
+  if (n.IsScalar()) {
+    out.push_back(n.as<std::string>());
+  } else if (n.IsSequence()) {
+    for (const auto& e : n) {
+      if (!e.IsScalar()) fail(e, what + ": expected a list of field names");
+      out.push_back(e.as<std::string>());
+    }
+  } else {
+    fail(n, what + ": expected a field name or a list of them");
+  }
+  return out;
+}
+
+FieldRule parse_rule(const YAML::Node& n, const std::string& what) {
+  FieldRule r;
+  if (n.IsMap()) {
+    for (const auto& kv : n) {
+      auto key = kv.first.as<std::string>();
+      if (key != "from" && key != "lowercase" && key != "default" && key != "type")
+        fail(kv.first, fmt::format("{}: unknown key \"{}\" (from, lowercase, default, type)", what, key));
+    }
+    if (!n["from"]) fail(n, what + ": needs `from`");
+    r.sources = string_list(n["from"], what);
+    if (n["lowercase"]) r.lowercase = n["lowercase"].as<bool>();
+    if (n["default"]) r.default_value = n["default"].as<std::string>();
+  } else {
+    r.sources = string_list(n, what);
+  }
+  return r;
+}
+
+ParamType parse_type(const YAML::Node& n) {
+  static const std::pair<const char*, ParamType> kTypes[] = {
+      {"int", ParamType::kInt},       {"real", ParamType::kReal},         {"bool", ParamType::kBool},
+      {"string", ParamType::kString}, {"choice", ParamType::kChoice},     {"duration", ParamType::kDuration},
+      {"bytes", ParamType::kBytes}};
+  auto s = n.as<std::string>();
+  for (auto& [name, t] : kTypes)
+    if (s == name) return t;
+  fail(n, fmt::format("unknown parameter type \"{}\"", s));
+}
+
+DetectionTemplate parse(const YAML::Node& root) {
+  DetectionTemplate t;
+  if (!root.IsMap()) throw YamlError{"a template is a YAML mapping"};
+  if (!root["template"]) throw YamlError{"missing `template` (the template's name)"};
+  t.name = root["template"].as<std::string>();
+  t.version = root["version"] ? root["version"].as<int>() : 1;
+  if (root["description"]) t.description = root["description"].as<std::string>();
+
+  if (auto in = root["input"]) {
+    if (in["event_ids"])
+      for (const auto& e : in["event_ids"]) t.event_ids.push_back(e.as<uint32_t>());
+    if (in["required"]) t.mapping.required = string_list(in["required"], "input.required");
+  }
+  t.mapping.scope_event_ids = t.event_ids;
+
+  auto m = root["mapping"];
+  if (!m || !m.IsMap()) throw YamlError{"missing `mapping`"};
+  struct Target {
+    const char* name;
+    FieldRule* rule;
+  } targets[] = {{"time", &t.mapping.time},         {"tenant", &t.mapping.tenant},
+                 {"user", &t.mapping.user},         {"account_type", &t.mapping.account_type},
+                 {"machine", &t.mapping.machine},   {"resource", &t.mapping.resource},
+                 {"source_ip", &t.mapping.source_ip}, {"event_id", &t.mapping.event_id},
+                 {"record_id", &t.mapping.record_id}};
+  for (const auto& kv : m) {
+    auto key = kv.first.as<std::string>();
+    if (key == "extra") {
+      for (const auto& e : kv.second) {
+        ExtraField x;
+        x.name = e.first.as<std::string>();
+        x.rule = parse_rule(e.second, "mapping.extra." + x.name);
+        if (e.second.IsMap() && e.second["type"]) {
+          auto type = e.second["type"].as<std::string>();
+          if (type == "number") x.type = ExtraType::kNumber;
+          else if (type != "string") fail(e.second["type"], "extra field type is string or number");
+        }
+        t.mapping.extras.push_back(std::move(x));
+      }
+      continue;
+    }
+    auto it = std::find_if(std::begin(targets), std::end(targets), [&](const Target& x) { return key == x.name; });
+    if (it == std::end(targets))
+      fail(kv.first, fmt::format("unknown mapping field \"{}\" (time, tenant, user, account_type, machine, "
+                                 "resource, source_ip, event_id, record_id, extra)", key));
+    *it->rule = parse_rule(kv.second, "mapping." + key);
+  }
+
+  if (auto ps = root["parameters"]) {
+    for (const auto& p : ps) {
+      ParamSpec s;
+      if (!p["name"] || !p["type"] || !p["default"]) fail(p, "a parameter needs name, type and default");
+      s.name = p["name"].as<std::string>();
+      s.type = parse_type(p["type"]);
+      s.default_value = p["default"].as<std::string>();
+      if (p["min"]) s.min = p["min"].as<double>();
+      if (p["max"]) s.max = p["max"].as<double>();
+      if (p["choices"]) s.choices = string_list(p["choices"], "choices");
+      if (p["help"]) s.help = p["help"].as<std::string>();
+      t.params.push_back(std::move(s));
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<DetectionTemplate> parse_template(const std::string& text, const std::string& source) {
+  try {
+    DetectionTemplate t = parse(YAML::Load(text));
+    t.source = source;
+    // Check parameters and mapping now rather than at first use.
+    auto params = ParamSet::make(t.params);
+    if (!params) return params.status().with_context(source);
+    auto compiled = FieldMapping::compile(t.mapping);
+    if (!compiled) return compiled.status().with_context(source);
+    return t;
+  } catch (const YamlError& e) {
+    return Status(ErrorCode::kParse, fmt::format("{}: {}", source, e.message));
+  } catch (const YAML::Exception& e) {
+    return Status(ErrorCode::kParse, fmt::format("{}: {}", source, e.what()));
+  }
+}
+
+Result<DetectionTemplate> load_template(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kNotFound, fmt::format("{}: cannot open template", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_template(ss.str(), path);
+}
+
+const std::string& default_template_text() {
+  static const std::string text = kDefaultTemplateYaml;
+  return text;
+}
+
+const DetectionTemplate& default_template() {
+  static const DetectionTemplate t = parse_template(default_template_text(), "built-in").value();
+  return t;
+}
+
+MappingSpec mapping_for(const DetectionTemplate& t, const ParamSet& values) {
+  MappingSpec m = t.mapping;
+  if (values.has("resource_scope"))
+    m.resource_scope = values.get_string("resource_scope") == "share" ? ResourceScope::kShare : ResourceScope::kMachineShare;
+  return m;
+}
+
+}  // namespace byoml
