@@ -49,12 +49,12 @@ Result<ReadOptions> InputOptions::read_options() const {
   ReadOptions o = read_options_from(p);
   if (!from.empty()) {
     auto t = parse_timestamp(from);
-    if (!t) return t.status().with_context("--from");
+    if (!t) return Status(ErrorCode::kInvalidArgument, "--from: " + t.status().message());
     o.filter.window.from = *t;
   }
   if (!to.empty()) {
     auto t = parse_timestamp(to);
-    if (!t) return t.status().with_context("--to");
+    if (!t) return Status(ErrorCode::kInvalidArgument, "--to: " + t.status().message());
     o.filter.window.to = *t;
   }
   if (o.filter.window.from >= o.filter.window.to)

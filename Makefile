@@ -1,0 +1,37 @@
+# byoml: `make demo` and `make test` work on a fresh Debian 12 machine (as root).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build
+TEST_BUILD ?= build-asan
+DEMO_DIR ?= demo
+
+.PHONY: all deps build demo test bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The main job end to end on generated data, as far as byoml reaches today.
+demo: build
+	@scripts/demo.sh $(BUILD)/byoml $(DEMO_DIR)
+
+# Every test, in the sanitizer configuration (ASan + UBSan).
+test: deps
+	@cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYOML_SANITIZE=ON -DBYOML_BENCH=OFF >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# Throughput and memory figures (not part of `make test`). BENCH_EVENTS sets the input size.
+bench: build
+	@cmake -S . -B $(BUILD) -DBUILD_TESTING=OFF -DBYOML_BENCH=ON >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target bench_read
+	@$(BUILD)/bench/bench_read $(if $(BENCH_EVENTS),--events $(BENCH_EVENTS))
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(DEMO_DIR)

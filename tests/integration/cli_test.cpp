@@ -1,0 +1,97 @@
+// The byoml binary as a user runs it: output, JSON, exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace byoml {
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run run(const std::string& args) {
+  std::string cmd = std::string(BYOML_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST(Cli, InspectJsonOnRealData) {
+  auto r = run("inspect --json " + test::shared_data("evtx") + " " +
+               test::shared_data("otrf/goldensaml-windowsevents.la-export.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["records"]["events"], 124);
+  EXPECT_EQ(j["events_by_id"]["5140"], 17);
+  EXPECT_EQ(j["events_by_id"]["4624"], 36);
+  EXPECT_EQ(j["files"]["read"], 5);
+  EXPECT_EQ(j["rejected"]["total"], 0);
+  EXPECT_EQ(j["template"]["distinct"]["events"], 17);
+  EXPECT_EQ(j["time"]["first"], "2020-08-20T15:35:28.5039667Z");
+}
+
+TEST(Cli, InspectTextWindowAndTemplateParameter) {
+  auto r = run("inspect --from 2020-01-01 --to 2021-01-01 --resource-scope share " +
+               test::shared_data("otrf/share-access-5140-5145.nxlog.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("outside the window"), std::string::npos);
+  EXPECT_NE(r.out.find("EventID"), std::string::npos);
+}
+
+TEST(Cli, ExitCodesMeanSomething) {
+  EXPECT_EQ(run("inspect /nonexistent/path").code, 1);
+  EXPECT_EQ(run("inspect --no-such-option x").code, 2);
+  EXPECT_EQ(run("inspect --from yesterday " + test::shared_data("evtx")).code, 2);
+  EXPECT_EQ(run("inspect --max-record-bytes 12 " + test::shared_data("evtx")).code, 2);
+  test::TempDir dir;
+  std::string bad = dir.write("bad.json", "{oops\n");
+  EXPECT_EQ(run("inspect " + bad).code, 0);
+  auto strict = run("inspect --strict " + bad);
+  EXPECT_EQ(strict.code, 3);
+  EXPECT_NE(strict.out.find(bad + ":1"), std::string::npos) << strict.out;
+  EXPECT_EQ(run("--help").code, 0);
+  EXPECT_EQ(run("").code, 2);
+}
+
+TEST(Cli, TemplateShowRoundTripsThroughTemplateOption) {
+  test::TempDir dir;
+  auto shown = run("template show");
+  ASSERT_EQ(shown.code, 0);
+  std::string path = dir.write("copy.yaml", shown.out);
+  auto r = run("inspect --json --template " + path + " " + test::shared_data("evtx/failed-admin-share-access.evtx"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["template"]["distinct"]["events"], 8);
+  std::string broken = dir.write("broken.yaml", "template: x\nmapping: {shoe: [a]}\n");
+  auto b = run("inspect --template " + broken + " " + test::shared_data("evtx"));
+  EXPECT_EQ(b.code, 1);
+  EXPECT_NE(b.out.find("broken.yaml"), std::string::npos);
+}
+
+TEST(Cli, SampleThenInspect) {
+  test::TempDir dir;
+  auto s = run("sample --quiet --events 2000 --train-days 3 --test-days 2 --output " + dir.path().string());
+  ASSERT_EQ(s.code, 0) << s.out;
+  auto r = run("inspect --json " + dir.file("export"));
+  auto j = nlohmann::json::parse(r.out);
+  auto m = nlohmann::json::parse(std::ifstream(dir.file("manifest.json")));
+  EXPECT_EQ(j["records"]["events"], m["rows"]);
+  EXPECT_EQ(j["template"]["distinct"]["events"], m["rows_5140"]);
+  auto d = run("sample --scenario departments --output " + dir.path().string());
+  EXPECT_EQ(d.code, 0) << d.out;
+  EXPECT_EQ(run("sample --events 5 --output " + dir.path().string()).code, 2);
+}
+
+}  // namespace byoml

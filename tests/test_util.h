@@ -1,0 +1,78 @@
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "byoml/events/event_batch.h"
+#include "byoml/sources/input_set.h"
+#include "byoml/templates/detection_template.h"
+
+namespace byoml::test {
+
+inline std::string shared_data(const std::string& rel) { return std::string(BYOML_SHARED_DATA) + "/" + rel; }
+
+// A fresh directory under the system temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("byoml-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string write(const std::string& name, const std::string& content) const {
+    auto p = path_ / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Everything one read produced.
+struct ReadAll {
+  Vocabulary vocab;
+  EventBatch events;
+  ReadStats stats;
+  RejectLog rejects{1000};
+  std::vector<std::string> extra_names;
+
+  std::string user(size_t i) const { return std::string(vocab.users.str(events.user[i])); }
+  std::string machine(size_t i) const { return std::string(vocab.machines.str(events.machine[i])); }
+  std::string resource(size_t i) const { return std::string(vocab.resources.str(events.resource[i])); }
+};
+
+inline MappingSpec default_mapping(bool share_only = false) {
+  MappingSpec m = default_template().mapping;
+  if (share_only) m.resource_scope = ResourceScope::kShare;
+  return m;
+}
+
+inline std::unique_ptr<ReadAll> read_all(const std::vector<std::string>& paths, const MappingSpec& spec = default_mapping(),
+                                         ReadOptions options = {}) {
+  auto out = std::make_unique<ReadAll>();
+  auto mapping = FieldMapping::compile(spec);
+  if (!mapping) throw std::runtime_error(mapping.status().message());
+  out->events.set_extra_count(mapping->extra_count());
+  out->extra_names = mapping->extra_names();
+  auto plan = plan_inputs(paths, options);
+  if (!plan) throw std::runtime_error(plan.status().message());
+  ReadContext ctx(*mapping, out->vocab, options, out->rejects, [&](const EventBatch& b) {
+    for (size_t r = 0; r < b.size(); ++r) out->events.append_row(b, r);
+  });
+  read_inputs(*plan, ctx);
+  out->stats = ctx.stats();
+  return out;
+}
+
+}  // namespace byoml::test
