@@ -9,8 +9,10 @@
 
 namespace byoml {
 
-LineReader::LineReader(size_t max_line_bytes, size_t chunk_bytes)
-    : max_line_(max_line_bytes), buf_(std::max(chunk_bytes, max_line_bytes + 1) + kPadding, '\0') {}
+LineReader::LineReader(size_t max_line_bytes, size_t initial_bytes)
+    : max_line_(max_line_bytes),
+      buf_(new char[std::min(initial_bytes, max_line_bytes + 1) + kPadding]),
+      size_(std::min(initial_bytes, max_line_bytes + 1) + kPadding) {}
 
 LineReader::~LineReader() {
   if (fd_ >= 0) ::close(fd_);
@@ -26,15 +28,22 @@ Status LineReader::open(const std::string& path) {
 bool LineReader::fill() {
   if (eof_) return false;
   if (begin_ > 0) {
-    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
-  size_t room = buf_.size() - kPadding - end_;
+  if (end_ == capacity() && capacity() <= max_line_) {
+    size_t bigger = std::min(capacity() * 2, max_line_ + 1) + kPadding;
+    std::unique_ptr<char[]> grown(new char[bigger]);
+    std::memcpy(grown.get(), buf_.get(), end_);
+    buf_ = std::move(grown);
+    size_ = bigger;
+  }
+  size_t room = capacity() - end_;
   if (room == 0) return false;
   ssize_t n;
   do {
-    n = ::read(fd_, buf_.data() + end_, room);
+    n = ::read(fd_, buf_.get() + end_, room);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     status_ = Status(ErrorCode::kIo, fmt::format("read failed: {}", std::strerror(errno)));
@@ -47,7 +56,7 @@ bool LineReader::fill() {
   }
   end_ += static_cast<size_t>(n);
   bytes_read_ += static_cast<uint64_t>(n);
-  std::memset(buf_.data() + end_, 0, kPadding);
+  std::memset(buf_.get() + end_, 0, kPadding);
   return true;
 }
 
@@ -56,15 +65,15 @@ bool LineReader::next(Line& line) {
   line = Line{};
   size_t scanned = begin_;
   for (;;) {
-    const char* nl = static_cast<const char*>(std::memchr(buf_.data() + scanned, '\n', end_ - scanned));
+    const char* nl = static_cast<const char*>(std::memchr(buf_.get() + scanned, '\n', end_ - scanned));
     if (nl != nullptr) {
-      size_t len = static_cast<size_t>(nl - (buf_.data() + begin_));
+      size_t len = static_cast<size_t>(nl - (buf_.get() + begin_));
       if (len > max_line_) break;  // over the limit though complete: treat as too long below
-      line.text = {buf_.data() + begin_, len};
+      line.text = {buf_.get() + begin_, len};
       if (!line.text.empty() && line.text.back() == '\r') line.text.remove_suffix(1);
       if (line_no_ == 0 && line.text.substr(0, 3) == "\xEF\xBB\xBF") line.text.remove_prefix(3);  // BOM
       line.number = ++line_no_;
-      line.capacity = buf_.size() - static_cast<size_t>(line.text.data() - buf_.data());
+      line.capacity = size_ - static_cast<size_t>(line.text.data() - buf_.get());
       begin_ += len + 1;
       return true;
     }
@@ -74,20 +83,20 @@ bool LineReader::next(Line& line) {
     scanned += begin_;
     if (!more) {
       if (end_ == begin_) return false;
-      line.text = {buf_.data() + begin_, end_ - begin_};
+      line.text = {buf_.get() + begin_, end_ - begin_};
       if (!line.text.empty() && line.text.back() == '\r') line.text.remove_suffix(1);
       line.number = ++line_no_;
-      line.capacity = buf_.size() - begin_;
+      line.capacity = size_ - begin_;
       line.unterminated = true;
       begin_ = end_;
       return true;
     }
   }
   // Too long: keep a prefix for the report, then discard through the next line break.
-  long_prefix_.assign(buf_.data() + begin_, std::min<size_t>(256, end_ - begin_));
+  long_prefix_.assign(buf_.get() + begin_, std::min<size_t>(256, end_ - begin_));
   uint64_t length = 0;
   for (;;) {
-    const char* start = buf_.data() + begin_;
+    const char* start = buf_.get() + begin_;
     const char* nl = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
     if (nl != nullptr) {
       length += static_cast<uint64_t>(nl - start);

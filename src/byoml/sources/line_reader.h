@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
+#include <memory>
 
 #include "byoml/common/status.h"
 
@@ -26,7 +26,8 @@ class LineReader {
  public:
   static constexpr size_t kPadding = 64;
 
-  LineReader(size_t max_line_bytes, size_t chunk_bytes = 8u << 20);
+  // The buffer starts at `initial_bytes` and doubles while a line does not fit, up to the limit.
+  explicit LineReader(size_t max_line_bytes, size_t initial_bytes = 1u << 20);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
@@ -39,10 +40,12 @@ class LineReader {
 
  private:
   bool fill();  // reads more after end_; false when nothing more could be read
+  size_t capacity() const { return size_ - kPadding; }
 
   int fd_ = -1;
   size_t max_line_;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;  // not zero-filled: only the padding after the data must be
+  size_t size_ = 0;
   size_t begin_ = 0, end_ = 0;
   bool eof_ = false;
   uint64_t line_no_ = 0;
