@@ -8,12 +8,18 @@
 namespace byoml {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Every export row carries a GUID: a table lookup per digit keeps parsing it cheap.
+struct HexTable {
+  int8_t v[256];
+  constexpr HexTable() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = -1;
+    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<int8_t>(i);
+    for (int i = 0; i < 6; ++i) v['a' + i] = v['A' + i] = static_cast<int8_t>(10 + i);
+  }
+};
+constexpr HexTable kHex;
+
+int hex_value(char c) { return kHex.v[static_cast<unsigned char>(c)]; }
 
 bool parse_guid(std::string_view s, uint64_t& hi, uint64_t& lo) {
   if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);

@@ -13,11 +13,11 @@ constexpr size_t kBlockBytes = 1 << 20;
 
 uint64_t stable_hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
-StringPool::StringPool() : slots_(1024, 0), mask_(1023) { insert("", stable_hash("")); }
+StringPool::StringPool() : slots_(1024, Slot{0, 0}), mask_(1023) { insert("", stable_hash("")); }
 
 size_t StringPool::bytes_used() const {
   return arena_bytes_ + strings_.capacity() * (sizeof(std::string_view) + sizeof(uint64_t)) +
-         slots_.capacity() * sizeof(uint32_t);
+         slots_.capacity() * sizeof(Slot);
 }
 
 std::string_view StringPool::store(std::string_view s) {
@@ -43,12 +43,12 @@ std::string_view StringPool::store(std::string_view s) {
 }
 
 void StringPool::grow() {
-  std::vector<uint32_t> bigger(slots_.size() * 2, 0);
+  std::vector<Slot> bigger(slots_.size() * 2, Slot{0, 0});
   uint64_t mask = bigger.size() - 1;
   for (uint32_t id = 0; id < strings_.size(); ++id) {
     uint64_t i = hashes_[id] & mask;
-    while (bigger[i] != 0) i = (i + 1) & mask;
-    bigger[i] = id + 1;
+    while (bigger[i].id1 != 0) i = (i + 1) & mask;
+    bigger[i] = {hashes_[id], id + 1};
   }
   slots_.swap(bigger);
   mask_ = mask;
@@ -61,27 +61,31 @@ uint32_t StringPool::insert(std::string_view s, uint64_t h) {
   strings_.push_back(store(s));
   hashes_.push_back(h);
   uint64_t i = h & mask_;
-  while (slots_[i] != 0) i = (i + 1) & mask_;
-  slots_[i] = id + 1;
+  while (slots_[i].id1 != 0) i = (i + 1) & mask_;
+  slots_[i] = {h, id + 1};
   return id;
 }
 
 std::optional<uint32_t> StringPool::find(std::string_view s) const {
   uint64_t h = stable_hash(s);
-  for (uint64_t i = h & mask_; slots_[i] != 0; i = (i + 1) & mask_) {
-    uint32_t id = slots_[i] - 1;
-    if (hashes_[id] == h && strings_[id] == s) return id;
-  }
+  for (uint64_t i = h & mask_; slots_[i].id1 != 0; i = (i + 1) & mask_)
+    if (slots_[i].hash == h && strings_[slots_[i].id1 - 1] == s) return slots_[i].id1 - 1;
   return std::nullopt;
 }
 
 uint32_t StringPool::intern(std::string_view s) {
+  if (s == last_) return last_id_;
   uint64_t h = stable_hash(s);
-  for (uint64_t i = h & mask_; slots_[i] != 0; i = (i + 1) & mask_) {
-    uint32_t id = slots_[i] - 1;
-    if (hashes_[id] == h && strings_[id] == s) return id;
-  }
-  return insert(s, h);
+  uint32_t id = UINT32_MAX;
+  for (uint64_t i = h & mask_; slots_[i].id1 != 0; i = (i + 1) & mask_)
+    if (slots_[i].hash == h && strings_[slots_[i].id1 - 1] == s) {
+      id = slots_[i].id1 - 1;
+      break;
+    }
+  if (id == UINT32_MAX) id = insert(s, h);
+  last_ = strings_[id];
+  last_id_ = id;
+  return id;
 }
 
 }  // namespace byoml

@@ -35,11 +35,19 @@ class StringPool {
 
   std::vector<std::string_view> strings_;
   std::vector<uint64_t> hashes_;
-  std::vector<uint32_t> slots_;  // open addressing: id + 1, 0 = empty
+  struct Slot {
+    uint64_t hash;  // kept beside the id so a probe needs no second memory access
+    uint32_t id1;   // id + 1, 0 = empty
+  };
+  std::vector<Slot> slots_;  // open addressing, linear probing, at most half full
   uint64_t mask_ = 0;
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* current_ = nullptr;  // block that short strings are appended to
   size_t block_used_ = 0;
+  // Consecutive events often repeat a value (one tenant, one server per blob): a one-entry
+  // cache skips hashing for those.
+  std::string_view last_;
+  uint32_t last_id_ = 0;
   size_t arena_bytes_ = 0;
 };
 
