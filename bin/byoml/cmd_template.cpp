@@ -7,13 +7,12 @@
 
 namespace byoml::cli {
 
-Runner register_template(CLI::App& app, TemplateChoice& tc) {
+Runner register_template(CLI::App& app) {
   auto* cmd = app.add_subcommand("template", "Show the built-in detection template, to copy and edit");
   cmd->require_subcommand(1);
   auto* show = cmd->add_subcommand("show", "Print the built-in template (YAML) on standard output");
-  return [show, &tc]() {
+  return [show]() {
     if (!show->parsed()) return -1;
-    (void)tc;
     std::cout << default_template_text();
     return static_cast<int>(kExitOk);
   };

@@ -12,7 +12,7 @@ namespace byoml::cli {
 using Runner = std::function<int()>;
 Runner register_inspect(CLI::App& app, TemplateChoice& tmpl);
 Runner register_sample(CLI::App& app);
-Runner register_template(CLI::App& app, TemplateChoice& tmpl);
+Runner register_template(CLI::App& app);
 Runner register_params(CLI::App& app, TemplateChoice& tmpl);
 
 }  // namespace byoml::cli

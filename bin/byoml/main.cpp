@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
 
   TemplateChoice tmpl;
   if (auto st = tmpl.load(argc, argv); !st) return report_error(st);
-  std::vector<Runner> runners = {register_inspect(app, tmpl), register_sample(app), register_template(app, tmpl),
+  std::vector<Runner> runners = {register_inspect(app, tmpl), register_sample(app), register_template(app),
                                  register_params(app, tmpl)};
   try {
     app.parse(argc, argv);

@@ -322,13 +322,9 @@ void Generator::build_org() {
       if (shares_[h.share].dept == p.dept && h.to_day > from) h.to_day = from;
     int d = (p.dept + 1 + static_cast<int>(n.below(static_cast<uint64_t>(depts - 1)))) % depts;
     int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
-    Role role = p.role;
-    p.role = Role::kStaff;
-    std::vector<Habit> moved;
     for (uint32_t s : shares_where(ShareKind::kTeam, d))
       if (shares_[s].team == t) p.habits.push_back({s, 6.0, from, all_days, kNovelty, kTransfer});
     for (uint32_t s : shares_where(ShareKind::kDepartment, d)) p.habits.push_back({s, 2.5, from, all_days, kNovelty, kTransfer});
-    p.role = role;
     p.dept = d;
     p.team = t;
   }
