@@ -108,25 +108,29 @@ class JsonRows {
   const std::string& file_;
 };
 
-std::string syntax_message(error_code e) {
-  switch (e) {
-    case UTF8_ERROR: return "invalid UTF-8";
-    case UNCLOSED_STRING: return "truncated: unclosed string";
-    case INCOMPLETE_ARRAY_OR_OBJECT: return "truncated: unclosed object or array";
-    case TAPE_ERROR: return "not valid JSON (structure)";
-    case INCORRECT_TYPE: return "not a JSON object";
-    case EMPTY: return "empty document";
-    default: return fmt::format("not valid JSON ({})", error_message(e));
-  }
-}
+// What went wrong with a line, in words and as a kind. simdjson reports an unbalanced or cut
+// value the same way whether the text was truncated or has junk after it: only a line that
+// does not end in '}' is called truncated.
+struct SyntaxError {
+  std::string kind, message;
+};
 
-std::string syntax_kind(error_code e) {
+SyntaxError syntax_error(error_code e, std::string_view text) {
+  size_t last = text.find_last_not_of(" \t\r");
+  size_t first = text.find_first_not_of(" \t\r\xEF\xBB\xBF");
+  bool ends_closed = last != std::string_view::npos && text[last] == '}';
   switch (e) {
-    case UTF8_ERROR: return "invalid_utf8";
+    case UTF8_ERROR: return {"invalid_utf8", "invalid UTF-8"};
     case UNCLOSED_STRING:
-    case INCOMPLETE_ARRAY_OR_OBJECT: return "truncated";
-    case INCORRECT_TYPE: return "not_object";
-    default: return "json_syntax";
+    case INCOMPLETE_ARRAY_OR_OBJECT:
+      if (!ends_closed) return {"truncated", "truncated or malformed: a string, object or array is not closed"};
+      return {"json_syntax", "not valid JSON: unbalanced quotes, braces or brackets, or text after the record"};
+    case TRAILING_CONTENT: return {"json_syntax", "not valid JSON: text after the record"};
+    case INCORRECT_TYPE:
+      if (first != std::string_view::npos && std::string_view("[\"-0123456789").find(text[first]) != std::string_view::npos)
+        return {"not_object", "a JSON value but not an object"};
+      return {"json_syntax", "not valid JSON"};
+    default: return {"json_syntax", fmt::format("not valid JSON ({})", error_message(e))};
   }
 }
 
@@ -147,7 +151,8 @@ Status read_document(const std::string& path, ReadContext& ctx) {
   JsonRows rows(ctx, path);
   ondemand::document doc;
   auto fail = [&](error_code e) {
-    ctx.reject(path, 1, syntax_kind(e), "", syntax_message(e) + " (whole-file JSON document)",
+    SyntaxError err = syntax_error(e, std::string_view(text.data(), text.size()));
+    ctx.reject(path, 1, err.kind, "", err.message + " (whole-file JSON document)",
                std::string_view(text.data(), std::min<size_t>(text.size(), 256)));
     return Status();
   };
@@ -228,9 +233,9 @@ Status read_json_file(const std::string& path, ReadContext& ctx) {
     if (!e) e = finish(doc);
     if (!e && !message) ctx.emit(fields, path, line.number, line.text);
     if (e) {
-      std::string msg = syntax_message(e);
-      if (line.unterminated) msg += " (last line has no line break: truncated, or the file is still being written)";
-      ctx.reject(path, line.number, syntax_kind(e), "", msg, line.text);
+      SyntaxError err = syntax_error(e, line.text);
+      if (line.unterminated) err.message += " (last line has no line break: truncated, or the file is still being written)";
+      ctx.reject(path, line.number, err.kind, "", err.message, line.text);
     }
   }
   ctx.stats().bytes_read += lines.bytes_read();

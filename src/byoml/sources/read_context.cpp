@@ -62,20 +62,22 @@ void ReadContext::emit(const RecordFields& fields, const std::string& file, uint
       break;
     case MapOutcome::kFilteredOut: ++stats_.filtered_out; break;
     case MapOutcome::kOutsideWindow: ++stats_.outside_window; break;
-    case MapOutcome::kRejected: {
-      --stats_.records;  // reject() counts it
-      reject(file, line, error_.kind, error_.field, error_.reason, raw);
+    case MapOutcome::kRejected:
+      record_reject({file, line, error_.kind, error_.field, error_.reason, std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
       break;
-    }
   }
 }
 
 void ReadContext::reject(const std::string& file, uint64_t line, std::string kind, std::string field,
                          std::string message, std::string_view raw) {
   ++stats_.records;
+  record_reject({file, line, std::move(kind), std::move(field), std::move(message),
+                 std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
+}
+
+void ReadContext::record_reject(Reject r) {
   ++stats_.rejected;
-  rejects_.add({file, line, std::move(kind), std::move(field), std::move(message),
-                std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
+  rejects_.add(std::move(r));
 }
 
 void ReadContext::skip_file(const std::string& path, std::string reason) {

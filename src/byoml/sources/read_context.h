@@ -71,6 +71,8 @@ class ReadContext {
   void flush();
 
  private:
+  void record_reject(Reject r);  // counts a reject of a record already counted in stats_.records
+
   FieldMapping& mapping_;
   Vocabulary& vocab_;
   ReadOptions options_;
