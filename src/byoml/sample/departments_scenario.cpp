@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "byoml/sample/rng.h"
+#include "byoml/common/rng.h"
 
 namespace byoml {
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "byoml/sample/rng.h"
+#include "byoml/common/rng.h"
 #include "byoml/sources/export_layout.h"
 
 namespace byoml {

@@ -1,0 +1,102 @@
+// The access-anomaly model (the reference's AccessAnomaly / AccessAnomalyModel): which users
+// use which resources, learnt by implicit ALS over per-pair likelihoods, with a per-tenant
+// z-score of the affinity x_u·y_r so that higher means more anomalous.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "byoml/common/params.h"
+#include "byoml/features/pair_features.h"
+#include "byoml/models/implicit_als.h"
+
+namespace byoml {
+
+// The algorithm's tunables with the reference's defaults (templates may change defaults).
+std::vector<ParamSpec> access_anomaly_param_specs();
+AlsOptions als_options_from(const ParamSet& params, unsigned threads);
+
+struct TrainingPair {
+  std::string_view tenant, user, resource;
+  PairStats stats;
+};
+
+struct TenantModel {
+  std::string name;
+  uint32_t user_begin = 0, user_end = 0;          // rows of users / user_factors
+  uint32_t resource_begin = 0, resource_end = 0;  // rows of resources / resource_factors
+  double likelihood_min = 0, likelihood_max = 0;  // rescaled linearly to [low, high]
+  double mu = 0, sigma = 1;                       // of x·y over the tenant's training pairs
+  double score_max = 0;                           // highest training score
+  uint32_t components = 0;
+  std::vector<float> quantiles;  // training scores at 0, 1/Q, ..., 1 (Q = kSeverityQuantiles)
+};
+
+inline constexpr int kSeverityQuantiles = 1000;
+
+struct ModelPair {
+  uint32_t user = 0, resource = 0;  // global rows
+  uint64_t count = 0;
+  Ticks first = 0, last = 0;
+  double likelihood = 0;
+};
+
+struct AccessAnomalyModel {
+  ParamSet params;  // resolved configuration
+  int rank = 0;
+  double low_value = 5, high_value = 10;
+  std::vector<TenantModel> tenants;  // sorted by name
+  std::vector<std::string> users;    // grouped by tenant, sorted by name within a tenant
+  std::vector<std::string> resources;
+  FactorMatrix user_factors, resource_factors;
+  std::vector<uint32_t> user_component, resource_component;  // numbered per tenant
+  std::vector<ModelPair> pairs;      // sorted by (user, resource)
+  nlohmann::json info;               // template, window, fingerprint, counts, evaluation, ...
+
+  // Derived by build_index() after fit or load; not stored.
+  std::unordered_map<std::string, uint32_t> tenant_index;
+  std::vector<std::unordered_map<std::string, uint32_t>> user_index, resource_index;  // per tenant
+  std::vector<uint32_t> user_tenant, resource_tenant;
+  std::vector<uint64_t> pairs_by_user;           // offsets into pairs, users + 1
+  std::vector<uint64_t> pairs_by_resource;       // offsets into pair_order_by_resource
+  std::vector<uint32_t> pair_order_by_resource;  // pair indices grouped by resource
+
+  void build_index();
+  std::optional<uint32_t> find_tenant(std::string_view name) const;
+  std::optional<uint32_t> find_user(uint32_t tenant, std::string_view name) const;
+  std::optional<uint32_t> find_resource(uint32_t tenant, std::string_view name) const;
+  const ModelPair* find_pair(uint32_t user, uint32_t resource) const;
+  // −(x·y − μ)/σ of the tenant, for any user and resource vectors.
+  double score_vectors(uint32_t tenant, const float* x, const float* y) const;
+  double score(uint32_t user, uint32_t resource) const;
+  // Percentile (0–100) of a score among the tenant's training scores.
+  double severity(uint32_t tenant, double score) const;
+  // Rescaled rating r ∈ [low, high] of a likelihood, clamped, as training rescaled it.
+  double rescale(uint32_t tenant, double likelihood) const;
+  // The reference's widened vectors: user' = [−x/σ, μ/σ, −1/σ], resource' = [y, 1, 0], so that
+  // user'·resource' is the score.
+  Eigen::VectorXd widened_user(uint32_t user) const;
+  Eigen::VectorXd widened_resource(uint32_t resource) const;
+};
+
+// From factors and pairs: each tenant's μ, σ, training-score maximum and quantiles, and the
+// connected components of its user–resource graph. fit calls it; tests call it directly.
+void compute_tenant_statistics(AccessAnomalyModel& m);
+
+struct FitOptions {
+  unsigned threads = 1;
+  std::function<void(int iteration, int iterations, double seconds)> progress;
+};
+
+// Errors: no training pairs, or a parameter combination that cannot work.
+Result<AccessAnomalyModel> fit_access_anomaly(std::vector<TrainingPair> pairs, const ParamSet& params,
+                                              const FitOptions& options);
+
+}  // namespace byoml
