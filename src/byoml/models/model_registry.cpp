@@ -1,0 +1,120 @@
+#include "byoml/models/model_registry.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "byoml/models/model_file.h"
+
+namespace fs = std::filesystem;
+
+namespace byoml {
+
+Result<ModelRegistry> ModelRegistry::open(const std::string& dir, bool create) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    if (!create) return Status(ErrorCode::kNotFound, fmt::format("{}: no such model directory (run byoml train first)", dir));
+    fs::create_directories(dir, ec);
+    if (ec) return Status(ErrorCode::kIo, fmt::format("{}: cannot create: {}", dir, ec.message()));
+  } else if (!fs::is_directory(dir, ec)) {
+    return Status(ErrorCode::kInvalidArgument, fmt::format("{}: not a directory", dir));
+  }
+  ModelRegistry r;
+  r.dir_ = dir;
+  return r;
+}
+
+std::string ModelRegistry::path_of(int version) const {
+  return (fs::path(dir_) / fmt::format("model-{:06d}.byoml", version)).string();
+}
+
+std::vector<int> ModelRegistry::versions() const {
+  std::vector<int> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string name = e.path().filename().string();
+    int v = 0;
+    if (name.size() == 18 && name.rfind("model-", 0) == 0 && name.substr(12) == ".byoml" &&
+        std::all_of(name.begin() + 6, name.begin() + 12, ::isdigit) && (v = std::stoi(name.substr(6, 6))) > 0)
+      out.push_back(v);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<int> ModelRegistry::current() const {
+  std::ifstream in(fs::path(dir_) / "CURRENT");
+  int v = 0;
+  if (in >> v && v > 0) return v;
+  auto all = versions();  // CURRENT lost: the newest model is the natural choice
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
+
+Status ModelRegistry::set_current(int version) {
+  if (!fs::exists(path_of(version)))
+    return Status(ErrorCode::kNotFound, fmt::format("{}: no model version {}", dir_, version));
+  std::string tmp = (fs::path(dir_) / "CURRENT.tmp").string();
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << version << "\n";
+    if (!out.flush()) return Status(ErrorCode::kIo, fmt::format("{}: cannot write", tmp));
+  }
+  std::error_code ec;
+  fs::rename(tmp, fs::path(dir_) / "CURRENT", ec);
+  if (ec) return Status(ErrorCode::kIo, fmt::format("{}/CURRENT: {}", dir_, ec.message()));
+  return {};
+}
+
+Result<int> ModelRegistry::add(AccessAnomalyModel& m) {
+  auto all = versions();
+  int v = all.empty() ? 1 : all.back() + 1;
+  m.info["version"] = v;
+  BYOML_RETURN_IF_ERROR(save_model(m, path_of(v)));
+  BYOML_RETURN_IF_ERROR(set_current(v));
+  return v;
+}
+
+Result<AccessAnomalyModel> ModelRegistry::load(std::optional<int> version) const {
+  if (!version) version = current();
+  if (!version) return Status(ErrorCode::kNotFound, fmt::format("{}: holds no model (run byoml train first)", dir_));
+  return load_model(path_of(*version));
+}
+
+Result<int> ModelRegistry::rollback(std::optional<int> to) {
+  auto cur = current();
+  if (!to) {
+    auto all = versions();
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      if (cur && *it < *cur && load(*it)) {
+        to = *it;
+        break;
+      }
+    if (!to) return Status(ErrorCode::kNotFound, fmt::format("{}: no loadable model older than the current one", dir_));
+  }
+  auto m = load(*to);
+  if (!m) return m.status();
+  BYOML_RETURN_IF_ERROR(set_current(*to));
+  return *to;
+}
+
+std::vector<ModelEntry> ModelRegistry::list() const {
+  std::vector<ModelEntry> out;
+  auto cur = current();
+  for (int v : versions()) {
+    ModelEntry e;
+    e.version = v;
+    e.path = path_of(v);
+    std::error_code ec;
+    e.bytes = fs::file_size(e.path, ec);
+    e.current = cur && *cur == v;
+    auto m = load_model(e.path);
+    e.info = m ? m->info : nlohmann::json{{"error", m.status().message()}};
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace byoml

@@ -1,0 +1,49 @@
+// A model directory: every training run adds a numbered file, and CURRENT names the one that
+// scoring uses. Rolling back rewrites CURRENT only, so no model is ever lost.
+//
+//   DIR/CURRENT            "3"
+//   DIR/model-000001.byoml
+//   DIR/model-000002.byoml ...
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "byoml/models/access_anomaly.h"
+
+namespace byoml {
+
+struct ModelEntry {
+  int version = 0;
+  std::string path;
+  uint64_t bytes = 0;
+  bool current = false;
+  nlohmann::json info;  // the model's metadata, or {"error": "..."} when it does not load
+};
+
+class ModelRegistry {
+ public:
+  // `create`: make the directory when it does not exist (training); otherwise it must exist.
+  static Result<ModelRegistry> open(const std::string& dir, bool create);
+
+  const std::string& dir() const { return dir_; }
+  std::vector<int> versions() const;
+  std::optional<int> current() const;
+  std::string path_of(int version) const;
+
+  // Saves the model as the next version (its info gets "version") and makes it current.
+  Result<int> add(AccessAnomalyModel& m);
+  Result<AccessAnomalyModel> load(std::optional<int> version = std::nullopt) const;
+  Status set_current(int version);
+  // Back to `to`, or to the newest loadable version older than the current one.
+  Result<int> rollback(std::optional<int> to);
+  std::vector<ModelEntry> list() const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace byoml
