@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstring>
 #include <iostream>
 
@@ -92,6 +93,14 @@ void TemplateChoice::add(CLI::App* app) {
 int report_error(const Status& st) {
   std::cerr << "byoml: error: " << st.message() << "\n";
   return st.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+std::function<void(const std::string&)> progress_logger() {
+  auto start = std::chrono::steady_clock::now();
+  return [start](const std::string& line) {
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cerr << fmt::format("[{:7.1f}s] {}\n", s, line);
+  };
 }
 
 std::string human_bytes(uint64_t n) {

@@ -62,6 +62,8 @@ struct TemplateChoice {
 };
 
 int report_error(const Status& st);
+// Progress lines on standard error, each with the seconds since the command started.
+std::function<void(const std::string&)> progress_logger();
 std::string human_bytes(uint64_t n);
 std::string with_commas(uint64_t n);
 

@@ -14,5 +14,9 @@ Runner register_inspect(CLI::App& app, TemplateChoice& tmpl);
 Runner register_sample(CLI::App& app);
 Runner register_template(CLI::App& app);
 Runner register_params(CLI::App& app, TemplateChoice& tmpl);
+Runner register_train(CLI::App& app, TemplateChoice& tmpl);
+Runner register_score(CLI::App& app, TemplateChoice& tmpl);
+Runner register_evaluate(CLI::App& app);
+Runner register_models(CLI::App& app);
 
 }  // namespace byoml::cli

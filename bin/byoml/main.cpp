@@ -17,12 +17,15 @@ int main(int argc, char** argv) {
       "Start here:\n"
       "  byoml sample --output demo/            # a realistic generated dataset with ground truth\n"
       "  byoml inspect demo/export              # what the logs hold\n"
+      "  byoml train --input demo/export --to 2026-11-02 --model demo/models\n"
+      "  byoml score --input demo/export --from 2026-11-02 --model demo/models\n"
       "Exit codes: 0 done; 1 failed (I/O, nothing readable); 2 bad command line; 3 records rejected with --strict.");
 
   TemplateChoice tmpl;
   if (auto st = tmpl.load(argc, argv); !st) return report_error(st);
-  std::vector<Runner> runners = {register_inspect(app, tmpl), register_sample(app), register_template(app),
-                                 register_params(app, tmpl)};
+  std::vector<Runner> runners = {register_inspect(app, tmpl), register_sample(app),          register_train(app, tmpl),
+                                 register_score(app, tmpl),   register_evaluate(app),        register_models(app),
+                                 register_template(app),      register_params(app, tmpl)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

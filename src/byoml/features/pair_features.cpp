@@ -105,7 +105,10 @@ void PairAccumulator::add(const EventBatch& b, const Vocabulary& vocab, std::vec
     Ticks t = b.time[i];
     ++st.count;
     st.first = std::min(st.first, t);
-    st.last = std::max(st.last, t);
+    if (t >= st.last) {
+      st.last = t;
+      st.machine = b.machine[i];
+    }
     first_ = std::min(first_, t);
     last_ = std::max(last_, t);
     ++events_;

@@ -20,6 +20,7 @@ struct PairStats {
   uint64_t count = 0;
   Ticks first = kMaxTicks;
   Ticks last = kMinTicks;
+  uint32_t machine = 0;  // machine of the latest access (reading Vocabulary id)
 };
 
 // The reference's likelihood: accesses / (1 + whole days between the first and the last

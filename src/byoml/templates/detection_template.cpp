@@ -6,6 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "byoml/models/access_anomaly.h"
+#include "byoml/models/access_scorer.h"
+
 namespace byoml {
 
 extern const char* const kDefaultTemplateYaml;  // generated from templates/*.yaml at build time
@@ -112,6 +115,36 @@ DetectionTemplate parse(const YAML::Node& root) {
     *it->rule = parse_rule(kv.second, "mapping." + key);
   }
 
+  if (root["algorithm"]) t.algorithm = root["algorithm"].as<std::string>();
+  if (t.algorithm != "access-anomaly")
+    fail(root["algorithm"], fmt::format("unknown algorithm \"{}\" (access-anomaly)", t.algorithm));
+  t.params = access_anomaly_param_specs();
+  for (auto& spec : scoring_param_specs()) t.params.push_back(std::move(spec));
+  if (auto d = root["defaults"]) {
+    if (!d.IsMap()) fail(d, "`defaults` maps parameter names to values");
+    for (const auto& kv : d) {
+      auto name = kv.first.as<std::string>();
+      auto it = std::find_if(t.params.begin(), t.params.end(), [&](const ParamSpec& p) { return p.name == name; });
+      if (it == t.params.end()) fail(kv.first, fmt::format("`defaults`: \"{}\" is not a parameter of {}", name, t.algorithm));
+      it->default_value = kv.second.as<std::string>();
+    }
+  }
+
+  t.output.table = "AnomalousResourceAccessResult_CL";
+  t.output.columns = access_anomaly_result_columns();
+  if (auto o = root["output"]) {
+    if (o["table"]) t.output.table = o["table"].as<std::string>();
+    if (auto cols = o["columns"]) {
+      t.output.columns.clear();
+      for (const auto& c : cols) {
+        if (!c["name"] || !c["type"]) fail(c, "an output column needs name and type");
+        auto type = parse_column_type(c["type"].as<std::string>());
+        if (!type) fail(c["type"], type.status().message());
+        t.output.columns.push_back({c["name"].as<std::string>(), *type, c["description"] ? c["description"].as<std::string>() : ""});
+      }
+    }
+  }
+
   if (auto ps = root["parameters"]) {
     for (const auto& p : ps) {
       ParamSpec s;
@@ -123,6 +156,8 @@ DetectionTemplate parse(const YAML::Node& root) {
       if (p["max"]) s.max = p["max"].as<double>();
       if (p["choices"]) s.choices = string_list(p["choices"], "choices");
       if (p["help"]) s.help = p["help"].as<std::string>();
+      if (std::any_of(t.params.begin(), t.params.end(), [&](const ParamSpec& x) { return x.name == s.name; }))
+        fail(p["name"], fmt::format("parameter \"{}\" is declared twice (algorithm parameters are set under `defaults`)", s.name));
       t.params.push_back(std::move(s));
     }
   }
@@ -135,6 +170,8 @@ Result<DetectionTemplate> parse_template(const std::string& text, const std::str
   try {
     DetectionTemplate t = parse(YAML::Load(text));
     t.source = source;
+    t.text = text;
+    if (Status st = validate_output(t.output); !st) return st.with_context(source);
     // Check parameters and mapping now rather than at first use.
     auto params = ParamSet::make(t.params);
     if (!params) return params.status().with_context(source);

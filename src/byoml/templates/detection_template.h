@@ -8,6 +8,7 @@
 #include "byoml/common/params.h"
 #include "byoml/common/status.h"
 #include "byoml/events/field_mapping.h"
+#include "byoml/results/output_schema.h"
 
 namespace byoml {
 
@@ -16,8 +17,13 @@ struct DetectionTemplate {
   int version = 0;
   std::string description;
   std::string source;  // file path, or "built-in"
+  std::string text;    // the YAML itself, recorded in every model trained with it
+  std::string algorithm = "access-anomaly";
   std::vector<uint32_t> event_ids;
+  // The algorithm's and scoring's declared tunables (with the template's `defaults`), then
+  // the template's own `parameters`.
   std::vector<ParamSpec> params;
+  OutputSchema output;
   MappingSpec mapping;  // resource_scope is set from the parameters by mapping_for()
 };
 

@@ -1,0 +1,91 @@
+// byoml evaluate: detection quality of per-event scores against labels, beside a first-seen rule.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "byoml/results/evaluation.h"
+#include "commands.h"
+
+namespace byoml::cli {
+namespace {
+
+struct EvaluateArgs {
+  std::string scores, labels;
+  double threshold = 0.5;
+  bool json = false;
+};
+
+nlohmann::json figures_json(const DetectorFigures& f) {
+  nlohmann::json p = nlohmann::json::object(), kinds = nlohmann::json::object();
+  for (auto [k, v] : f.precision_at) p[fmt::format("at_{}", k)] = v;
+  for (const auto& [k, v] : f.by_kind)
+    kinds[k] = {{"label", v.label}, {"events", v.events}, {"flagged", v.flagged},
+                {"flagged_share", v.events ? static_cast<double>(v.flagged) / static_cast<double>(v.events) : 0.0}};
+  return {{"roc_auc", f.roc_auc}, {"average_precision", f.average_precision}, {"precision", p},
+          {"recall", f.recall}, {"flagged_events", f.flagged_events}, {"alerts", f.alerts},
+          {"alerts_per_1000_users_per_day", f.alerts_per_1000_users_per_day}, {"by_kind", kinds}};
+}
+
+void print_set(const std::string& title, const EvaluationSet& s) {
+  fmt::print("\n{} ({} events, {} anomalous)\n", title, with_commas(s.events), with_commas(s.positives));
+  fmt::print("  {:<34} {:>10} {:>10}\n", "", "model", "first-seen");
+  auto row = [](const std::string& name, double a, double b) { fmt::print("  {:<34} {:>10.3f} {:>10.3f}\n", name, a, b); };
+  row("ROC-AUC", s.model.roc_auc, s.first_seen.roc_auc);
+  row("average precision", s.model.average_precision, s.first_seen.average_precision);
+  for (size_t i = 0; i < s.model.precision_at.size(); ++i)
+    row(fmt::format("precision@{}", s.model.precision_at[i].first), s.model.precision_at[i].second,
+        s.first_seen.precision_at[i].second);
+  row("recall of anomalous events", s.model.recall, s.first_seen.recall);
+  row("alerts per 1,000 users per day", s.model.alerts_per_1000_users_per_day, s.first_seen.alerts_per_1000_users_per_day);
+  fmt::print("  flagged share by kind (anomaly kinds: recall; others: false alarms)\n");
+  for (const auto& [kind, k] : s.model.by_kind) {
+    const auto& f = s.first_seen.by_kind.at(kind);
+    auto share = [](const KindFigures& x) { return x.events ? static_cast<double>(x.flagged) / static_cast<double>(x.events) : 0.0; };
+    fmt::print("    {:<8} {:<26} {:>8} ev {:>10.3f} {:>10.3f}\n", k.label, kind, k.events, share(k), share(f));
+  }
+}
+
+int run_evaluate(const EvaluateArgs& a) {
+  auto rep = evaluate_files(a.scores, a.labels, a.threshold);
+  if (!rep) return report_error(rep.status());
+  if (a.json) {
+    nlohmann::json j = {{"threshold", rep->threshold}, {"scored_events", rep->scored_events},
+                        {"labelled_events", rep->labelled_events}, {"unlabelled_scores", rep->unlabelled_scores},
+                        {"unscored_labels", rep->unscored_labels}, {"users", rep->users}, {"days", rep->days},
+                        {"bad_lines", rep->bad_lines}, {"problems", rep->problems}};
+    for (auto [name, set] : {std::pair<const char*, const EvaluationSet*>{"all", &rep->all}, {"new_pairs", &rep->new_pairs}})
+      j[name] = {{"events", set->events}, {"anomalous", set->positives}, {"model", figures_json(set->model)},
+                 {"first_seen", figures_json(set->first_seen)}};
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  fmt::print("scores      {} events ({} labelled, {} without a label), {} labels without a score\n",
+             with_commas(rep->scored_events), with_commas(rep->labelled_events), with_commas(rep->unlabelled_scores),
+             with_commas(rep->unscored_labels));
+  fmt::print("population  {} users over {} days; model flags score > {}, first-seen flags pairs never seen in training\n",
+             rep->users, rep->days, rep->threshold);
+  for (const auto& p : rep->problems) fmt::print("problem     {}\n", p);
+  print_set("All labelled events", rep->all);
+  print_set("Events whose pair was never seen in training", rep->new_pairs);
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner register_evaluate(CLI::App& app) {
+  auto args = std::make_shared<EvaluateArgs>();
+  auto* cmd = app.add_subcommand("evaluate", "Measure per-event scores against ground-truth labels, beside a "
+                                             "first-seen rule: ROC-AUC, average precision, precision@k, recall per kind");
+  cmd->footer(
+      "Example:\n"
+      "  byoml score --input demo/export --from 2026-11-02 --to 2026-11-09 --model demo/models --per-event -o scores.jsonl\n"
+      "  byoml evaluate --scores scores.jsonl --labels demo/labels.csv");
+  cmd->add_option("--scores", args->scores, "Per-event scores (byoml score --per-event)")->required();
+  cmd->add_option("--labels", args->labels, "Labels CSV with EventOriginId, Label (anomaly|novelty|normal), Kind")->required();
+  cmd->add_option("--threshold", args->threshold, "Model score above which an event counts as flagged")->capture_default_str();
+  cmd->add_flag("--json", args->json, "JSON output");
+  return [args, cmd]() { return cmd->parsed() ? run_evaluate(*args) : -1; };
+}
+
+}  // namespace byoml::cli

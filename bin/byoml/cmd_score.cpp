@@ -1,0 +1,171 @@
+// byoml score: score a window of events with the current model and write the results.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "byoml/jobs/score_job.h"
+#include "byoml/models/model_registry.h"
+#include "byoml/results/result_store.h"
+#include "commands.h"
+
+namespace byoml::cli {
+namespace {
+
+struct ScoreArgs {
+  InputOptions input;
+  std::string model_dir;
+  int model_version = 0;
+  std::string output;
+  std::string store;
+  std::string allowlist_path;
+  bool per_event = false;
+  bool no_store = false;
+  bool json = false;
+  bool quiet = false;
+};
+
+std::string new_run_id() {
+  std::random_device rd;
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  Ticks t = std::chrono::duration_cast<std::chrono::microseconds>(now).count() * 10;
+  std::string stamp = format_timestamp(t, 0);
+  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
+  return fmt::format("{}-{:08x}", stamp, rd());
+}
+
+int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
+  auto opts = a.input.read_options();
+  if (!opts) return report_error(opts.status());
+  if (a.per_event && a.output.empty())
+    return report_error(Status(ErrorCode::kInvalidArgument, "--per-event writes to --output FILE.jsonl; give one"));
+  auto reg = ModelRegistry::open(a.model_dir, /*create=*/false);
+  if (!reg) return report_error(reg.status());
+  auto model = reg->load(a.model_version > 0 ? std::optional<int>(a.model_version) : std::nullopt);
+  if (!model) return report_error(model.status());
+  const nlohmann::json& trained = model->info["template"];
+
+  // The model's own template and parameter values, unless --template names another file.
+  std::shared_ptr<DetectionTemplate> tmpl = tc.tmpl;
+  if (tc.path.empty() && trained.contains("text")) {
+    auto t = parse_template(trained["text"].get<std::string>(), "template recorded in the model");
+    if (!t) return report_error(t.status());
+    tmpl = std::make_shared<DetectionTemplate>(std::move(t).value());
+  }
+  if (trained.contains("name") && trained["name"] != tmpl->name)
+    return report_error(Status(ErrorCode::kInvalidArgument,
+                               fmt::format("the model was trained with template \"{}\", not \"{}\"",
+                                           trained["name"].get<std::string>(), tmpl->name)));
+  auto values = ParamSet::make(tmpl->params);
+  if (!values) return report_error(values.status());
+  if (trained.contains("parameters"))
+    for (const auto& [k, v] : trained["parameters"].items())
+      if (values->has(k) && v.is_string()) (void)values->set(k, v.get<std::string>());
+  if (Status st = tc.options.apply(*values); !st) return report_error(st);
+
+  Allowlist allowlist;
+  if (!a.allowlist_path.empty()) {
+    auto al = Allowlist::load(a.allowlist_path);
+    if (!al) return report_error(al.status());
+    allowlist = std::move(al).value();
+  }
+  RejectLog rejects;
+  if (!a.input.rejects_path.empty())
+    if (Status s = rejects.open_sink(a.input.rejects_path); !s) return report_error(s);
+
+  ScoreRequest req;
+  req.paths = a.input.paths;
+  req.read = *opts;
+  req.tmpl = tmpl.get();
+  req.values = *values;
+  req.model = &*model;
+  req.model_version = model->info.value("version", 0);
+  req.run_id = new_run_id();
+  req.allowlist = &allowlist;
+  req.rejects = &rejects;
+  if (a.per_event) req.per_event_path = a.output;
+  if (!a.quiet) req.log = progress_logger();
+  auto out = run_score(req);
+  if (!out) return report_error(out.status());
+
+  std::string store_path = a.store;
+  if (!a.no_store) {
+    auto store = ResultStore::open(store_path);
+    if (!store) return report_error(store.status());
+    if (Status s = store->insert(tmpl->output, out->results); !s) return report_error(s);
+  }
+  if (!a.per_event && !a.output.empty())
+    if (Status s = write_jsonl(a.output, out->results); !s) return report_error(s);
+
+  const ScoreReport& r = out->report;
+  if (a.json) {
+    nlohmann::json j = {{"run_id", req.run_id}, {"model_version", req.model_version},
+                        {"events", r.events}, {"duplicates", r.duplicates}, {"rejected", rejects.total()},
+                        {"pairs", r.pairs}, {"unseen_user_pairs", r.unseen_user_pairs},
+                        {"unseen_resource_pairs", r.unseen_resource_pairs}, {"no_history_pairs", r.no_history_pairs},
+                        {"new_pairs", r.new_pairs}, {"cross_component_pairs", r.cross_component_pairs},
+                        {"allowlisted_pairs", r.allowlisted_pairs}, {"above_threshold_pairs", r.above_threshold_pairs},
+                        {"results", out->results}, {"seconds", r.seconds},
+                        {"store", a.no_store ? nlohmann::json() : nlohmann::json(store_path)}};
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    fmt::print("run         {} with model version {}\n", req.run_id, req.model_version);
+    fmt::print("scored      {} events in {} user-resource pairs ({} duplicates dropped, {} rejected) in {:.1f} s\n",
+               with_commas(r.events), with_commas(r.pairs), with_commas(r.duplicates), with_commas(rejects.total()),
+               r.seconds);
+    fmt::print("pairs       {} new, {} with an unseen user, {} with an unseen resource, {} without history, {} across "
+               "components, {} allowlisted\n",
+               r.new_pairs, r.unseen_user_pairs, r.unseen_resource_pairs, r.no_history_pairs, r.cross_component_pairs,
+               r.allowlisted_pairs);
+    fmt::print("results     {} pairs above {} -> {} kept (top {}){}\n", r.above_threshold_pairs,
+               values->get_real("threshold"), out->results.size(), values->get_int("top"),
+               a.no_store ? "" : fmt::format(", written to {} table {}", store_path, tmpl->output.table));
+    if (!out->results.empty()) fmt::print("\n  {:>7} {:>5}  {:<28} {:<36} {}\n", "score", "sev", "user", "resource", "reasons");
+    for (size_t i = 0; i < out->results.size() && i < 15; ++i) {
+      const auto& row = out->results[i];
+      std::string reasons;
+      for (const auto& x : row.value("Reasons", nlohmann::json::array())) reasons += (reasons.empty() ? "" : ",") + x.get<std::string>();
+      fmt::print("  {:>7.2f} {:>5.1f}  {:<28} {:<36} {}\n", row.value("AnomalyScore", 0.0), row.value("Severity", 0.0),
+                 row.value("User", ""), row.value("Resource", ""), reasons);
+    }
+    if (out->results.size() > 15) fmt::print("  ... {} more\n", out->results.size() - 15);
+  }
+  if (a.input.strict && rejects.total() > 0) return kExitBadInput;
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner register_score(CLI::App& app, TemplateChoice& tc) {
+  auto args = std::make_shared<ScoreArgs>();
+  const char* env_store = std::getenv("BYOML_STORE");
+  args->store = env_store && *env_store ? env_store : "byoml.db";
+  auto* cmd = app.add_subcommand(
+      "score", "Score every access in a window with the current model: the highest-scoring user-resource pairs above "
+               "the threshold go to the results store, each with severity, reasons and an explanation");
+  cmd->footer(
+      "Examples:\n"
+      "  byoml score --input demo/export --from 2026-11-02 --to 2026-11-09 --model demo/models\n"
+      "  byoml score --input last-hour/ --model models/ --threshold 1.0 --top 50 --output results.jsonl\n"
+      "  byoml score --input test-week/ --model models/ --per-event --output scores.jsonl   # for byoml evaluate\n"
+      "Reason codes: unseen_user, unseen_resource (folded in from the window), no_history, new_pair,\n"
+      "cross_component, low_affinity (score >= threshold), allowlisted.");
+  args->input.add(cmd, /*positional=*/false);
+  cmd->add_option("--model,-m", args->model_dir, "Model directory (uses its current version)")->required();
+  cmd->add_option("--model-version", args->model_version, "Score with this version instead of the current one");
+  cmd->add_option("--output,-o", args->output,
+                  "JSON Lines file: the result rows, or with --per-event every scored event");
+  cmd->add_flag("--per-event", args->per_event,
+                "Write every scored event (EventOriginId, TimeGenerated, User, Resource, AnomalyScore, Severity, "
+                "Reasons, SeenInTraining) to --output");
+  cmd->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE]")->capture_default_str();
+  cmd->add_flag("--no-store", args->no_store, "Do not write to the results store");
+  cmd->add_option("--allowlist", args->allowlist_path, "YAML allowlist; skip-result entries are kept out of results");
+  cmd->add_flag("--json", args->json, "Print the run summary and result rows as JSON");
+  cmd->add_flag("--quiet,-q", args->quiet, "No progress lines on standard error");
+  tc.add(cmd);
+  return [args, &tc, cmd]() { return cmd->parsed() ? run_score_cmd(*args, tc) : -1; };
+}
+
+}  // namespace byoml::cli

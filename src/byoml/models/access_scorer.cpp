@@ -1,0 +1,205 @@
+#include "byoml/models/access_scorer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace byoml {
+
+std::vector<std::string> reason_names(uint32_t reasons) {
+  static const std::pair<uint32_t, const char*> kNames[] = {
+      {kReasonAllowlisted, "allowlisted"},       {kReasonUnseenUser, "unseen_user"},
+      {kReasonUnseenResource, "unseen_resource"}, {kReasonNoHistory, "no_history"},
+      {kReasonNewPair, "new_pair"},               {kReasonCrossComponent, "cross_component"},
+      {kReasonLowAffinity, "low_affinity"}};
+  std::vector<std::string> out;
+  for (auto [bit, name] : kNames)
+    if (reasons & bit) out.emplace_back(name);
+  return out;
+}
+
+std::vector<ParamSpec> scoring_param_specs() {
+  using T = ParamType;
+  return {
+      {"threshold", T::kReal, "0.5", -1e6, 1e6, {},
+       "Results keep pairs scoring above this (the Sentinel notebooks used 0.5 and 1.0)"},
+      {"top", T::kInt, "25", 0, 1e9, {}, "Results keep this many highest-scoring pairs per run (0: all)"},
+  };
+}
+
+AccessScorer::AccessScorer(const AccessAnomalyModel& m, ScoreOptions o) : m_(m), o_(o) {
+  folded_users_.resize(0, m.rank);
+  folded_resources_.resize(0, m.rank);
+  user_norms_.resize(m.users.size());
+  for (size_t u = 0; u < m.users.size(); ++u) user_norms_[u] = m.user_factors.row(static_cast<Eigen::Index>(u)).cast<double>().norm();
+}
+
+const AccessScorer::Side& AccessScorer::side(uint32_t tenant, bool of_resources) {
+  // Joint training shares one factor space (and one Gram matrix) across tenants.
+  const bool separate = m_.params.get_bool("separate_tenants");
+  uint32_t key = separate ? tenant : 0;
+  auto& cache = of_resources ? resource_sides_ : user_sides_;
+  for (auto& [k, s] : cache)
+    if (k == key) return s;
+  const FactorMatrix& all = of_resources ? m_.resource_factors : m_.user_factors;
+  const TenantModel& t = m_.tenants[tenant];
+  uint32_t begin = !separate ? 0 : of_resources ? t.resource_begin : t.user_begin;
+  uint32_t end = !separate ? static_cast<uint32_t>(all.rows()) : of_resources ? t.resource_end : t.user_end;
+  Side s;
+  s.fixed = all.middleRows(begin, end - begin);
+  s.gram = gram_matrix(s.fixed, 1);
+  s.offset = begin;
+  cache.emplace_back(key, std::move(s));
+  return cache.back().second;
+}
+
+const float* AccessScorer::user_vec(int64_t id) const {
+  auto u = static_cast<Eigen::Index>(id);
+  return u < m_.user_factors.rows() ? m_.user_factors.row(u).data() : folded_users_.row(u - m_.user_factors.rows()).data();
+}
+
+const float* AccessScorer::resource_vec(int64_t id) const {
+  auto r = static_cast<Eigen::Index>(id);
+  return r < m_.resource_factors.rows() ? m_.resource_factors.row(r).data()
+                                        : folded_resources_.row(r - m_.resource_factors.rows()).data();
+}
+
+std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
+  const size_t n = pairs.size();
+  std::vector<PairScore> out(n);
+  const AlsOptions als = als_options_from(m_.params, 1);
+  for (size_t i = 0; i < n; ++i) {
+    auto t = m_.find_tenant(pairs[i].tenant);
+    if (!t) continue;
+    out[i].tenant = *t;
+    if (auto u = m_.find_user(*t, pairs[i].user)) out[i].user = *u;
+    if (auto r = m_.find_resource(*t, pairs[i].resource)) out[i].resource = *r;
+  }
+  auto rating = [&](size_t i) { return static_cast<float>(m_.rescale(static_cast<uint32_t>(out[i].tenant), pair_likelihood(pairs[i].stats))); };
+
+  // Fold in unseen users from their accesses to known resources, then unseen resources from
+  // the known users who access them. std::map keeps the order, and so the result, fixed.
+  std::map<std::pair<int64_t, std::string_view>, std::vector<size_t>> new_users, new_resources;
+  for (size_t i = 0; i < n; ++i) {
+    if (out[i].tenant < 0) continue;
+    if (out[i].user < 0) new_users[{out[i].tenant, pairs[i].user}].push_back(i);
+    if (out[i].resource < 0) new_resources[{out[i].tenant, pairs[i].resource}].push_back(i);
+  }
+  for (const auto& [key, rows] : new_users) {
+    const Side& s = side(static_cast<uint32_t>(key.first), /*of_resources=*/true);
+    std::vector<uint32_t> idx;
+    std::vector<float> val;
+    std::vector<std::pair<uint32_t, double>> usual;
+    for (size_t i : rows)
+      if (out[i].resource >= 0) {
+        idx.push_back(static_cast<uint32_t>(out[i].resource) - s.offset);
+        val.push_back(rating(i));
+        usual.emplace_back(static_cast<uint32_t>(out[i].resource), pair_likelihood(pairs[i].stats));
+      }
+    if (idx.empty()) continue;
+    Eigen::VectorXf x = solve_one(s.fixed, s.gram, idx, val, als);
+    folded_users_.conservativeResize(folded_users_.rows() + 1, m_.rank);
+    folded_users_.row(folded_users_.rows() - 1) = x.transpose();
+    folded_user_usual_.push_back(std::move(usual));
+    int64_t id = m_.user_factors.rows() + folded_users_.rows() - 1;
+    for (size_t i : rows) out[i].user = id;
+  }
+  for (const auto& [key, rows] : new_resources) {
+    const Side& s = side(static_cast<uint32_t>(key.first), /*of_resources=*/false);
+    std::vector<uint32_t> idx;
+    std::vector<float> val;
+    for (size_t i : rows)
+      if (out[i].user >= 0 && out[i].user < m_.user_factors.rows()) {
+        idx.push_back(static_cast<uint32_t>(out[i].user) - s.offset);
+        val.push_back(rating(i));
+      }
+    if (idx.empty()) continue;
+    Eigen::VectorXf y = solve_one(s.fixed, s.gram, idx, val, als);
+    folded_resources_.conservativeResize(folded_resources_.rows() + 1, m_.rank);
+    folded_resources_.row(folded_resources_.rows() - 1) = y.transpose();
+    int64_t id = m_.resource_factors.rows() + folded_resources_.rows() - 1;
+    for (size_t i : rows) out[i].resource = id;
+  }
+
+  for (size_t i = 0; i < n; ++i) {
+    PairScore& s = out[i];
+    const bool user_known = s.user >= 0 && s.user < m_.user_factors.rows();
+    const bool resource_known = s.resource >= 0 && s.resource < m_.resource_factors.rows();
+    if (!user_known) s.reasons |= kReasonUnseenUser;
+    if (!resource_known) s.reasons |= kReasonUnseenResource;
+    if (s.tenant < 0 || s.user < 0 || s.resource < 0) {
+      s.reasons |= kReasonNoHistory;
+      s.score = 0;
+    } else {
+      auto t = static_cast<uint32_t>(s.tenant);
+      s.score = m_.score_vectors(t, user_vec(s.user), resource_vec(s.resource));
+      if (user_known && resource_known) {
+        auto u = static_cast<uint32_t>(s.user), r = static_cast<uint32_t>(s.resource);
+        s.seen_in_training = m_.find_pair(u, r) != nullptr;
+        if (!s.seen_in_training) s.reasons |= kReasonNewPair;
+        if (m_.user_component[u] != m_.resource_component[r]) {
+          s.reasons |= kReasonCrossComponent;
+          s.score = std::max(s.score, m_.tenants[t].score_max + 1.0);
+        }
+      }
+      if (!std::isfinite(s.score)) s.score = 0;  // cannot happen with finite factors; never emit NaN
+      s.severity = m_.severity(t, s.score);
+    }
+    if (s.score >= o_.threshold) s.reasons |= kReasonLowAffinity;
+    if (o_.allowlist && o_.allowlist->matches(AllowAction::kSkipResult, pairs[i].user, pairs[i].resource))
+      s.reasons |= kReasonAllowlisted;
+  }
+  return out;
+}
+
+Explanation AccessScorer::explain(const PairScore& s) const {
+  Explanation e;
+  if (s.tenant < 0 || s.user < 0) return e;
+  const auto users = static_cast<int64_t>(m_.users.size());
+  const TenantModel& t = m_.tenants[static_cast<size_t>(s.tenant)];
+  auto by_value = [](auto& v) {
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  };
+  std::vector<std::pair<uint32_t, double>> usual;
+  if (s.user < users) {
+    for (uint64_t i = m_.pairs_by_user[s.user]; i < m_.pairs_by_user[s.user + 1]; ++i)
+      usual.emplace_back(m_.pairs[i].resource, m_.pairs[i].likelihood);
+  } else {
+    usual = folded_user_usual_[static_cast<size_t>(s.user - users)];
+  }
+  by_value(usual);
+  for (size_t i = 0; i < usual.size() && i < static_cast<size_t>(o_.explain_usual); ++i)
+    e.usual_resources.emplace_back(m_.resources[usual[i].first], usual[i].second);
+
+  const float* x = user_vec(s.user);
+  Eigen::Map<const Eigen::VectorXf> xv(x, m_.rank);
+  const double xn = xv.cast<double>().norm();
+  auto cosine = [&](uint32_t v) {
+    double d = xv.cast<double>().dot(m_.user_factors.row(v).transpose().cast<double>());
+    return xn > 0 && user_norms_[v] > 0 ? d / (xn * user_norms_[v]) : 0.0;
+  };
+  const bool resource_known = s.resource >= 0 && s.resource < static_cast<int64_t>(m_.resources.size());
+  if (resource_known) {
+    std::vector<std::pair<uint32_t, double>> similar;
+    for (uint64_t j = m_.pairs_by_resource[s.resource]; j < m_.pairs_by_resource[s.resource + 1]; ++j) {
+      uint32_t v = m_.pairs[m_.pair_order_by_resource[j]].user;
+      if (v != s.user) similar.emplace_back(v, cosine(v));
+    }
+    e.resource_users = static_cast<uint32_t>(m_.pairs_by_resource[s.resource + 1] - m_.pairs_by_resource[s.resource]);
+    by_value(similar);
+    for (size_t i = 0; i < similar.size() && i < static_cast<size_t>(o_.explain_similar); ++i)
+      e.similar_users.emplace_back(m_.users[similar[i].first], similar[i].second);
+  }
+  std::vector<std::pair<uint32_t, double>> peers;
+  for (uint32_t v = t.user_begin; v < t.user_end; ++v)
+    if (v != s.user) peers.emplace_back(v, cosine(v));
+  by_value(peers);
+  peers.resize(std::min(peers.size(), static_cast<size_t>(o_.explain_peers)));
+  e.peers = static_cast<uint32_t>(peers.size());
+  if (resource_known)
+    for (const auto& [v, c] : peers)
+      if (m_.find_pair(v, static_cast<uint32_t>(s.resource))) ++e.peers_using;
+  return e;
+}
+
+}  // namespace byoml

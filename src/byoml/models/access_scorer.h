@@ -1,0 +1,98 @@
+// Scoring with the access-anomaly model. Unlike the reference, every pair gets a finite
+// score and reason codes:
+// - known user, known resource: the z-score −(x·y − μ)/σ; `new_pair` when the pair was not
+//   in training; `cross_component` when the model has no path between them, and then the
+//   score is at least the tenant's highest training score + 1 (the reference gave +∞).
+// - unseen user: folded in. Its vector is solved from its accesses in the scored window to
+//   known resources (one ALS half-step with the model's resource factors). A new hire who
+//   works like a team gets that team's vector and low scores on the team's shares; an
+//   account whose accesses span unrelated teams fits none of them and scores high.
+// - unseen resource: folded in the same way from the known users who access it in the
+//   window, so a new share used by one team scores high for a stranger.
+// - nothing to fold from (unknown tenant, or a new user whose every access is to new
+//   resources): score 0, the training mean, with `no_history`.
+// `low_affinity` marks scores at or above the threshold; `allowlisted` marks pairs an
+// allowlist's skip-result entry covers (scored as usual, kept out of results).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "byoml/features/allowlist.h"
+#include "byoml/features/pair_features.h"
+#include "byoml/models/access_anomaly.h"
+
+namespace byoml {
+
+enum ScoreReason : uint32_t {
+  kReasonAllowlisted = 1u << 0,
+  kReasonUnseenUser = 1u << 1,
+  kReasonUnseenResource = 1u << 2,
+  kReasonNoHistory = 1u << 3,
+  kReasonNewPair = 1u << 4,
+  kReasonCrossComponent = 1u << 5,
+  kReasonLowAffinity = 1u << 6,
+};
+std::vector<std::string> reason_names(uint32_t reasons);
+
+// Scoring tunables (--threshold, --top), declared beside the training ones in templates.
+std::vector<ParamSpec> scoring_param_specs();
+
+struct WindowPair {
+  std::string_view tenant, user, resource;
+  PairStats stats;
+};
+
+struct PairScore {
+  double score = 0;     // always finite
+  double severity = 0;  // 0–100: percentile among the tenant's training scores
+  uint32_t reasons = 0;
+  bool seen_in_training = false;
+  int64_t tenant = -1;                // model tenant, -1 when unseen
+  int64_t user = -1, resource = -1;   // scorer vector ids (see AccessScorer), -1 when none
+};
+
+struct Explanation {
+  std::vector<std::pair<std::string, double>> usual_resources;  // the user's, by likelihood
+  std::vector<std::pair<std::string, double>> similar_users;    // who use this resource, by cosine
+  uint32_t resource_users = 0;  // users of the resource in training
+  uint32_t peers = 0;           // the user's nearest users in the model
+  uint32_t peers_using = 0;     // of those, how many used this resource in training
+};
+
+struct ScoreOptions {
+  double threshold = 0.5;
+  const Allowlist* allowlist = nullptr;
+  int explain_usual = 5, explain_similar = 3, explain_peers = 10;
+};
+
+class AccessScorer {
+ public:
+  AccessScorer(const AccessAnomalyModel& m, ScoreOptions o);
+
+  // Scores the window's distinct pairs; fold-ins use all of them together.
+  std::vector<PairScore> score(std::span<const WindowPair> pairs);
+  Explanation explain(const PairScore& s) const;
+
+ private:
+  struct Side {
+    FactorMatrix fixed;     // the other side's factors the fold-in solves against
+    Eigen::MatrixXd gram;
+    uint32_t offset = 0;    // model row of fixed.row(0)
+  };
+  const Side& side(uint32_t tenant, bool of_resources);
+  const float* user_vec(int64_t id) const;
+  const float* resource_vec(int64_t id) const;
+
+  const AccessAnomalyModel& m_;
+  ScoreOptions o_;
+  // Vector ids: [0, model rows) are the model's; folded-in rows follow.
+  FactorMatrix folded_users_, folded_resources_;
+  std::vector<std::vector<std::pair<uint32_t, double>>> folded_user_usual_;  // model resource, likelihood
+  std::vector<std::pair<uint32_t, Side>> user_sides_, resource_sides_;       // per tenant, built lazily
+  std::vector<double> user_norms_;
+};
+
+}  // namespace byoml

@@ -1,0 +1,60 @@
+// Detection quality against ground truth: the model's scores beside a first-seen rule (flag
+// every user×resource pair never seen in training), on all labelled events and on the
+// events whose pair is new, where the two can actually differ.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "byoml/common/status.h"
+#include "byoml/common/time.h"
+
+namespace byoml {
+
+struct Ranked {
+  double score;
+  bool positive;
+};
+
+// Ties share ranks (Mann–Whitney), so a constant score gives 0.5.
+double roc_auc(std::vector<Ranked> v);
+// Step-wise over distinct score thresholds, so ties do not depend on input order.
+double average_precision(std::vector<Ranked> v);
+// Expected precision among the k highest scores; a tie group crossing k counts in proportion.
+double precision_at(std::vector<Ranked> v, size_t k);
+
+struct KindFigures {
+  std::string label;  // anomaly (flagged share = recall) or normal/novelty (= false alarms)
+  uint64_t events = 0, flagged = 0;
+};
+
+struct DetectorFigures {
+  double roc_auc = 0, average_precision = 0;
+  std::vector<std::pair<size_t, double>> precision_at;
+  uint64_t flagged_events = 0, alerts = 0;  // alerts: distinct (user, resource, UTC day) flagged
+  double alerts_per_1000_users_per_day = 0;
+  double recall = 0;  // of anomalous events
+  std::map<std::string, KindFigures> by_kind;
+};
+
+struct EvaluationSet {
+  uint64_t events = 0, positives = 0;
+  DetectorFigures model, first_seen;
+};
+
+struct EvaluationReport {
+  double threshold = 0;
+  uint64_t scored_events = 0, labelled_events = 0, unlabelled_scores = 0, unscored_labels = 0;
+  uint64_t users = 0, days = 0;
+  std::vector<std::string> problems;  // bad lines, first few
+  uint64_t bad_lines = 0;
+  EvaluationSet all, new_pairs;
+};
+
+// scores: `byoml score --per-event` output; labels: `byoml sample`'s labels.csv (EventOriginId,
+// ..., Label, Kind). Events join on EventOriginId; the positive class is Label = anomaly.
+Result<EvaluationReport> evaluate_files(const std::string& scores_path, const std::string& labels_path, double threshold);
+
+}  // namespace byoml

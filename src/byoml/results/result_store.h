@@ -1,0 +1,47 @@
+// The embedded results store (SQLite). Tables are created from a template's output schema;
+// every value is bound as a parameter, so no user or share name ever becomes SQL text.
+// Datetimes are ISO-8601 UTC text with 7 fraction digits (sortable as text); dynamic
+// columns hold JSON text.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "byoml/common/status.h"
+#include "byoml/results/output_schema.h"
+
+struct sqlite3;
+
+namespace byoml {
+
+inline constexpr int kStoreSchemaVersion = 1;
+
+class ResultStore {
+ public:
+  // Creates the file and the schema when needed; refuses a store written by a newer byoml.
+  static Result<ResultStore> open(const std::string& path);
+
+  Status ensure_table(const OutputSchema& schema);
+  // All rows in one transaction; each row is an object keyed by column name (missing keys
+  // are NULL).
+  Status insert(const OutputSchema& schema, const std::vector<nlohmann::json>& rows);
+  Result<uint64_t> count(const std::string& table);
+
+  sqlite3* db() const { return db_.get(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+  std::string path_;
+};
+
+// One JSON object per line, for --output FILE.jsonl.
+Status write_jsonl(const std::string& path, const std::vector<nlohmann::json>& rows);
+
+}  // namespace byoml
