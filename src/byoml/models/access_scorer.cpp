@@ -64,6 +64,23 @@ const float* AccessScorer::resource_vec(int64_t id) const {
                                         : folded_resources_.row(r - m_.resource_factors.rows()).data();
 }
 
+std::vector<uint32_t> AccessScorer::nearest(const FactorMatrix& f, uint32_t begin, uint32_t end,
+                                            const Eigen::VectorXf& v) const {
+  const double vn = v.cast<double>().norm();
+  std::vector<std::pair<double, uint32_t>> sim;
+  for (uint32_t r = begin; r < end; ++r) {
+    Eigen::VectorXd row = f.row(r).transpose().cast<double>();
+    double n = row.norm();
+    sim.emplace_back(n > 0 && vn > 0 ? row.dot(v.cast<double>()) / (n * vn) : 0.0, r);
+  }
+  size_t k = std::min(sim.size(), static_cast<size_t>(std::max(o_.neighbours, 1)));
+  std::partial_sort(sim.begin(), sim.begin() + static_cast<std::ptrdiff_t>(k), sim.end(),
+                    [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < k; ++i) out.push_back(sim[i].second);
+  return out;
+}
+
 std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
   const size_t n = pairs.size();
   std::vector<PairScore> out(n);
@@ -101,6 +118,8 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
     folded_users_.conservativeResize(folded_users_.rows() + 1, m_.rank);
     folded_users_.row(folded_users_.rows() - 1) = x.transpose();
     folded_user_usual_.push_back(std::move(usual));
+    const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
+    user_neighbours_.push_back(nearest(m_.user_factors, tm.user_begin, tm.user_end, x));
     int64_t id = m_.user_factors.rows() + folded_users_.rows() - 1;
     for (size_t i : rows) out[i].user = id;
   }
@@ -117,6 +136,8 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
     Eigen::VectorXf y = solve_one(s.fixed, s.gram, idx, val, als);
     folded_resources_.conservativeResize(folded_resources_.rows() + 1, m_.rank);
     folded_resources_.row(folded_resources_.rows() - 1) = y.transpose();
+    const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
+    resource_neighbours_.push_back(nearest(m_.resource_factors, tm.resource_begin, tm.resource_end, y));
     int64_t id = m_.resource_factors.rows() + folded_resources_.rows() - 1;
     for (size_t i : rows) out[i].resource = id;
   }
@@ -132,7 +153,15 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
       s.score = 0;
     } else {
       auto t = static_cast<uint32_t>(s.tenant);
-      s.score = m_.score_vectors(t, user_vec(s.user), resource_vec(s.resource));
+      const auto users = m_.user_factors.rows(), resources = m_.resource_factors.rows();
+      std::vector<uint32_t> us = user_known ? std::vector<uint32_t>{static_cast<uint32_t>(s.user)}
+                                            : user_neighbours_[static_cast<size_t>(s.user - users)];
+      std::vector<uint32_t> rs = resource_known ? std::vector<uint32_t>{static_cast<uint32_t>(s.resource)}
+                                                : resource_neighbours_[static_cast<size_t>(s.resource - resources)];
+      double sum = 0;
+      for (uint32_t u : us)
+        for (uint32_t r : rs) sum += m_.score(u, r);
+      s.score = sum / static_cast<double>(us.size() * rs.size());
       if (user_known && resource_known) {
         auto u = static_cast<uint32_t>(s.user), r = static_cast<uint32_t>(s.resource);
         s.seen_in_training = m_.find_pair(u, r) != nullptr;

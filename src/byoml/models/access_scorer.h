@@ -4,11 +4,14 @@
 //   in training; `cross_component` when the model has no path between them, and then the
 //   score is at least the tenant's highest training score + 1 (the reference gave +∞).
 // - unseen user: folded in. Its vector is solved from its accesses in the scored window to
-//   known resources (one ALS half-step with the model's resource factors). A new hire who
-//   works like a team gets that team's vector and low scores on the team's shares; an
-//   account whose accesses span unrelated teams fits none of them and scores high.
+//   known resources (one ALS half-step with the model's resource factors); the pair then
+//   scores as the user's nearest known users (cosine of factors) score on the resource. A new
+//   hire who works like a team scores like that team: low on its shares, high elsewhere.
 // - unseen resource: folded in the same way from the known users who access it in the
-//   window, so a new share used by one team scores high for a stranger.
+//   window, and scored as the user scores on the nearest known resources. A new share the
+//   finance team uses resembles finance shares, so finance users score low on it and a
+//   stranger high. (Scoring the folded vectors directly would flag nearly every user of a
+//   new share: a vector fitted to a few accesses has a small norm, so its dots sit below μ.)
 // - nothing to fold from (unknown tenant, or a new user whose every access is to new
 //   resources): score 0, the training mean, with `no_history`.
 // `low_affinity` marks scores at or above the threshold; `allowlisted` marks pairs an
@@ -65,6 +68,7 @@ struct Explanation {
 struct ScoreOptions {
   double threshold = 0.5;
   const Allowlist* allowlist = nullptr;
+  int neighbours = 3;  // known users / resources standing in for an unseen one
   int explain_usual = 5, explain_similar = 3, explain_peers = 10;
 };
 
@@ -85,12 +89,15 @@ class AccessScorer {
   const Side& side(uint32_t tenant, bool of_resources);
   const float* user_vec(int64_t id) const;
   const float* resource_vec(int64_t id) const;
+  // The known rows in [begin, end) of `f` nearest to `v` by cosine.
+  std::vector<uint32_t> nearest(const FactorMatrix& f, uint32_t begin, uint32_t end, const Eigen::VectorXf& v) const;
 
   const AccessAnomalyModel& m_;
   ScoreOptions o_;
   // Vector ids: [0, model rows) are the model's; folded-in rows follow.
   FactorMatrix folded_users_, folded_resources_;
   std::vector<std::vector<std::pair<uint32_t, double>>> folded_user_usual_;  // model resource, likelihood
+  std::vector<std::vector<uint32_t>> user_neighbours_, resource_neighbours_;  // per folded row: model rows
   std::vector<std::pair<uint32_t, Side>> user_sides_, resource_sides_;       // per tenant, built lazily
   std::vector<double> user_norms_;
 };

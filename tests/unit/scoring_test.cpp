@@ -1,0 +1,218 @@
+// Scoring beyond the reference: finite scores with reasons for every pair, fold-in of unseen
+// users and resources, the cross-component floor, severity, explanations and allowlists.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "byoml/features/allowlist.h"
+#include "byoml/features/pair_features.h"
+#include "byoml/models/access_scorer.h"
+#include "byoml/sample/departments_scenario.h"
+
+namespace byoml {
+namespace {
+
+AccessAnomalyModel departments_model(bool shared_resource) {
+  DepartmentsSpec spec = DepartmentsSpec::reference();
+  spec.shared_resource = shared_resource;
+  spec.tenants = 1;
+  static std::vector<std::vector<LikelihoodRow>> keep;  // the model's names outlive the rows anyway
+  keep.push_back(make_departments_scenario(spec));
+  std::vector<TrainingPair> pairs;
+  for (const auto& r : keep.back())
+    if (r.split == PairSplit::kTrain) pairs.push_back({r.tenant, r.user, r.resource, {static_cast<uint64_t>(r.likelihood), 0, 0}});
+  ParamSet p(access_anomaly_param_specs());
+  return std::move(fit_access_anomaly(pairs, p, {})).value();
+}
+
+WindowPair wp(std::string_view user, std::string_view resource, uint64_t count = 600) {
+  return {"0", user, resource, {count, 0, 0}};
+}
+
+// A resource of `dept` the model knows.
+std::string known_resource(const AccessAnomalyModel& m, const std::string& dept) {
+  for (const auto& r : m.resources)
+    if (r.rfind(dept + "_res_", 0) == 0) return r;
+  return {};
+}
+
+TEST(Scoring, EveryPairGetsAFiniteScoreAndReasons) {
+  AccessAnomalyModel m = departments_model(false);
+  AccessScorer scorer(m, {});
+  std::string hr = known_resource(m, "hr"), eng = known_resource(m, "eng");
+  std::vector<WindowPair> pairs = {wp("hr_user_0", hr), wp("hr_user_0", eng), wp("nobody", "nothing"),
+                                   {"other-tenant", "hr_user_0", hr, {1, 0, 0}}};
+  auto s = scorer.score(pairs);
+  for (const auto& x : s) {
+    EXPECT_TRUE(std::isfinite(x.score));
+    EXPECT_GE(x.severity, 0);
+    EXPECT_LE(x.severity, 100);
+  }
+  EXPECT_TRUE(s[1].reasons & kReasonCrossComponent);
+  EXPECT_GE(s[1].score, m.tenants[0].score_max + 1.0) << "no path between them: above every training score";
+  EXPECT_EQ(s[1].severity, 100.0);
+  EXPECT_EQ(s[2].reasons & (kReasonNoHistory | kReasonUnseenUser | kReasonUnseenResource),
+            kReasonNoHistory | kReasonUnseenUser | kReasonUnseenResource);
+  EXPECT_EQ(s[2].score, 0.0);
+  EXPECT_TRUE(s[3].reasons & kReasonNoHistory) << "unknown tenant";
+  EXPECT_EQ(reason_names(kReasonNewPair | kReasonLowAffinity), (std::vector<std::string>{"new_pair", "low_affinity"}));
+}
+
+TEST(Scoring, UnseenUserIsScoredLikeTheTeamTheyWorkWith) {
+  AccessAnomalyModel m = departments_model(true);
+  AccessScorer scorer(m, {});
+  // A new hire who opens three hr shares, and one eng share.
+  std::vector<WindowPair> pairs;
+  std::vector<std::string> hr;
+  for (const auto& r : m.resources)
+    if (r.rfind("hr_res_", 0) == 0 && hr.size() < 3) hr.push_back(r);
+  for (const auto& r : hr) pairs.push_back(wp("new_hire", r));
+  std::string eng = known_resource(m, "eng");
+  pairs.push_back(wp("new_hire", eng, 1));
+  auto s = scorer.score(pairs);
+  double hr_mean = 0;
+  for (size_t i = 0; i < hr.size(); ++i) {
+    EXPECT_TRUE(s[i].reasons & kReasonUnseenUser);
+    EXPECT_FALSE(s[i].reasons & kReasonNoHistory);
+    hr_mean += s[i].score / static_cast<double>(hr.size());
+  }
+  EXPECT_GT(s.back().score, hr_mean + 2.0) << "the eng share is far from the team the new hire resembles";
+  Explanation e = scorer.explain(s[0]);
+  EXPECT_EQ(e.usual_resources.size(), 4u) << "a folded-in user's usual resources are its window accesses";
+}
+
+TEST(Scoring, UnseenResourceIsScoredLikeTheSharesItResembles) {
+  AccessAnomalyModel m = departments_model(true);
+  AccessScorer scorer(m, {});
+  std::vector<WindowPair> pairs;
+  // Window pairs view their names: keep the strings alive.
+  const std::vector<std::string> fin = {"fin_user_0", "fin_user_1", "fin_user_2", "fin_user_3", "fin_user_4"};
+  for (const auto& u : fin) pairs.push_back(wp(u, "new_fin_share"));
+  pairs.push_back(wp("eng_user_0", "new_fin_share", 1));
+  auto s = scorer.score(pairs);
+  double fin_max = -1e9;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(s[static_cast<size_t>(i)].reasons & kReasonUnseenResource);
+    fin_max = std::max(fin_max, s[static_cast<size_t>(i)].score);
+  }
+  EXPECT_GT(s.back().score, fin_max + 1.0) << "an eng user on a finance-like share";
+}
+
+TEST(Scoring, SeverityIsThePercentileAmongTrainingScores) {
+  AccessAnomalyModel m = departments_model(true);
+  const auto& q = m.tenants[0].quantiles;
+  ASSERT_EQ(q.size(), static_cast<size_t>(kSeverityQuantiles + 1));
+  EXPECT_EQ(m.severity(0, q.front() - 1), 0.0);
+  EXPECT_EQ(m.severity(0, q.back() + 1), 100.0);
+  EXPECT_NEAR(m.severity(0, q[500]), 50.0, 0.2);
+  double prev = -1;
+  for (double z = -3; z <= 5; z += 0.05) {
+    double s = m.severity(0, z);
+    EXPECT_GE(s, prev);
+    prev = s;
+  }
+}
+
+TEST(Scoring, ExplanationNamesUsualResourcesSimilarUsersAndPeers) {
+  AccessAnomalyModel m = departments_model(true);
+  AccessScorer scorer(m, {});
+  static const std::string user = "hr_user_0";
+  std::string eng = known_resource(m, "eng"), hr;
+  uint32_t u = *m.find_user(0, user);
+  for (uint64_t i = m.pairs_by_user[u]; i < m.pairs_by_user[u + 1]; ++i)
+    if (m.resources[m.pairs[i].resource] != "shared_res") hr = m.resources[m.pairs[i].resource];
+  auto s = scorer.score(std::vector<WindowPair>{wp(user, eng), wp(user, hr)});
+  Explanation far = scorer.explain(s[0]), usual = scorer.explain(s[1]);
+  ASSERT_FALSE(far.usual_resources.empty());
+  for (const auto& [r, l] : far.usual_resources) {
+    EXPECT_TRUE(m.find_pair(u, *m.find_resource(0, r))) << r << " is one of the user's training resources";
+    EXPECT_GT(l, 0);
+  }
+  for (const auto& [v, c] : far.similar_users) EXPECT_EQ(v.rfind("eng_", 0), 0u) << "only eng users use an eng share";
+  EXPECT_EQ(far.peers, 10u);
+  EXPECT_EQ(far.peers_using, 0u) << "no hr peer uses the eng share";
+  EXPECT_GT(usual.peers_using, 0u) << "hr peers use hr shares";
+  EXPECT_GT(far.resource_users, 0u);
+}
+
+TEST(Scoring, AllowlistMarksPairsAndParsesGlobs) {
+  auto al = Allowlist::parse(R"(entries:
+  - account: "svc-*"
+    action: skip-result
+    reason: automation
+  - resource: '\\*\NETLOGON'
+    action: skip-model-update
+  - account: alice
+    resource: '\\fs01\hr'
+    action: skip-result
+)", "allow.yaml");
+  ASSERT_TRUE(al) << al.status().message();
+  EXPECT_TRUE(al->matches(AllowAction::kSkipResult, "svc-backup", "\\\\fs01\\x"));
+  EXPECT_FALSE(al->matches(AllowAction::kSkipModelUpdate, "svc-backup", "\\\\fs01\\x"));
+  EXPECT_TRUE(al->matches(AllowAction::kSkipModelUpdate, "bob", "\\\\*\\netlogon")) << "case-insensitive, literal backslashes";
+  EXPECT_TRUE(al->matches(AllowAction::kSkipResult, "ALICE", "\\\\fs01\\hr"));
+  EXPECT_FALSE(al->matches(AllowAction::kSkipResult, "alice", "\\\\fs01\\fin"));
+  for (const char* bad : {"entries: 3", "entries:\n  - action: skip-result\n", "entries:\n  - account: a\n    action: nope\n",
+                          "entries:\n  - account: a\n    colour: red\n", "entries: [unclosed"}) {
+    auto r = Allowlist::parse(bad, "bad.yaml");
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.status().message().rfind("bad.yaml", 0), 0u) << r.status().message();
+    }
+  }
+  AccessAnomalyModel m = departments_model(true);
+  auto svc = Allowlist::parse("entries:\n  - account: hr_user_0\n    action: skip-result\n", "a");
+  ScoreOptions o;
+  o.allowlist = &*svc;
+  AccessScorer scorer(m, o);
+  auto s = scorer.score(std::vector<WindowPair>{wp("hr_user_0", "shared_res"), wp("hr_user_1", "shared_res")});
+  EXPECT_TRUE(s[0].reasons & kReasonAllowlisted);
+  EXPECT_FALSE(s[1].reasons & kReasonAllowlisted);
+}
+
+TEST(PairFeatures, LikelihoodDeduplicationAndMachineScopedRecordNumbers) {
+  PairStats s{10, make_ticks(2026, 1, 1, 23), make_ticks(2026, 1, 3, 1)};
+  EXPECT_DOUBLE_EQ(pair_likelihood(s), 10.0 / 3) << "days are UTC dates: Jan 1 to Jan 3 is 2 days apart";
+  Vocabulary v;
+  EventBatch b;
+  auto add = [&](const char* user, const char* res, const char* machine, RecordId id, Ticks t, uint32_t eid = 5140) {
+    b.time.push_back(t);
+    b.tenant.push_back(v.tenants.intern("0"));
+    b.user.push_back(v.users.intern(user));
+    b.account_type.push_back(AccountType::kUser);
+    b.machine.push_back(v.machines.intern(machine));
+    b.resource.push_back(user[0] ? v.resources.intern(res) : 0);
+    b.source_ip.push_back(0);
+    b.event_id.push_back(eid);
+    b.record_id.push_back(id);
+  };
+  RecordId g = RecordId::from_text("2bdbba9f-f69f-430c-96c9-2367531ce4c3");
+  Ticks t0 = make_ticks(2026, 1, 1);
+  add("a", "r", "m1", g, t0);
+  add("a", "r", "m1", g, t0);                             // export retry: dropped
+  add("a", "r", "m1", RecordId::from_number(7), t0 + 1);
+  add("a", "r", "m2", RecordId::from_number(7), t0 + 2);  // same number, other machine: kept
+  add("a", "r", "m2", RecordId{}, t0 + 3);                // no id: always kept
+  add("a", "r", "m2", RecordId{}, t0 + 3);
+  add("b", "r", "m1", RecordId::from_number(8), t0 + kTicksPerDay);
+  add("a", "r", "m1", RecordId::from_number(9), t0, 5145);  // not selected
+  add("", "", "m1", RecordId::from_number(10), t0);         // no user, no resource
+  PairAccumulator acc({5140}, true);
+  std::vector<int64_t> rows;
+  acc.add(b, v, &rows);
+  EXPECT_EQ(acc.events(), 6u);
+  EXPECT_EQ(acc.duplicates(), 1u);
+  EXPECT_EQ(acc.incomplete(), 1u);
+  ASSERT_EQ(acc.size(), 2u);
+  int64_t a = acc.find({v.tenants.intern("0"), v.users.intern("a"), v.resources.intern("r")});
+  ASSERT_NE(a, kNoPair);
+  EXPECT_EQ(acc.stats()[static_cast<size_t>(a)].count, 5u);
+  EXPECT_EQ(acc.stats()[static_cast<size_t>(a)].machine, v.machines.intern("m2")) << "machine of the latest access";
+  EXPECT_EQ(rows, (std::vector<int64_t>{a, kNoPair, a, a, a, a, 1 - a, kNoPair, kNoPair}));
+  PairAccumulator keep_all({5140}, false);
+  keep_all.add(b, v);
+  EXPECT_EQ(keep_all.events(), 7u) << "--dedupe false keeps the retry";
+}
+
+}  // namespace
+}  // namespace byoml
