@@ -1,5 +1,10 @@
 #pragma once
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -11,6 +16,27 @@
 #include "byoml/templates/detection_template.h"
 
 namespace byoml::test {
+
+// Runs the byoml binary with `args` (shell syntax), capturing stdout and stderr together.
+struct Run {
+  int code;
+  std::string out;
+};
+inline Run run(const std::string& args) {
+  std::string cmd = std::string(BYOML_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 inline std::string shared_data(const std::string& rel) { return std::string(BYOML_SHARED_DATA) + "/" + rel; }
 

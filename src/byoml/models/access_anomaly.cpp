@@ -220,7 +220,7 @@ void compute_tenant_statistics(AccessAnomalyModel& m) {
 Result<AccessAnomalyModel> fit_access_anomaly(std::vector<TrainingPair> pairs, const ParamSet& params,
                                               const FitOptions& options) {
   if (pairs.empty())
-    return Status(ErrorCode::kInvalidArgument,
+    return Status(ErrorCode::kNotFound,
                   "no training events: the window holds no modelled event with both a user and a resource "
                   "(check --from/--to, the input paths and the template's event_ids)");
   AccessAnomalyModel m;

@@ -1,0 +1,184 @@
+// train → score → evaluate through the byoml binary on generated data with known ground
+// truth: quality against a first-seen rule, thread-count independence, the results store,
+// the model registry commands, allowlists and the errors a user can cause.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "byoml/results/result_store.h"
+#include "test_util.h"
+
+namespace byoml {
+namespace {
+
+using test::run;
+
+class ModelCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    auto r = run("sample -q --events 120000 --output " + dir_->path().string());
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string path(const std::string& rel) { return dir_->file(rel); }
+  static std::string train_args(const std::string& model) {
+    return "train -q --input " + path("export") + " --to 2026-11-02 --model " + path(model);
+  }
+  static std::string score_args(const std::string& model) {
+    return "score -q --input " + path("export") + " --from 2026-11-02 --model " + path(model);
+  }
+  static std::string read(const std::string& p) { return test::file_text(p); }
+  static test::TempDir* dir_;
+};
+test::TempDir* ModelCli::dir_ = nullptr;
+
+TEST_F(ModelCli, ModelIsFarAheadOfFirstSeenOnNewPairs) {
+  ASSERT_EQ(run(train_args("m-eval")).code, 0);
+  auto s = run(score_args("m-eval") + " --no-store --per-event --output " + path("eval.jsonl"));
+  ASSERT_EQ(s.code, 0) << s.out;
+  auto e = run("evaluate --json --scores " + path("eval.jsonl") + " --labels " + path("labels.csv"));
+  ASSERT_EQ(e.code, 0) << e.out;
+  auto j = nlohmann::json::parse(e.out);
+  EXPECT_EQ(j["unlabelled_scores"], 0) << "the sample labels every 5140 event of the test week";
+  EXPECT_EQ(j["unscored_labels"], 0);
+  const auto& fresh = j["new_pairs"];
+  ASSERT_GT(fresh["anomalous"].get<int>(), 0);
+  double model_ap = fresh["model"]["average_precision"], rule_ap = fresh["first_seen"]["average_precision"];
+  EXPECT_GT(model_ap, 5 * rule_ap) << e.out;
+  EXPECT_GT(fresh["model"]["roc_auc"].get<double>(), 0.9);
+  EXPECT_DOUBLE_EQ(fresh["first_seen"]["roc_auc"].get<double>(), 0.5) << "the rule flags every new pair alike";
+  for (const char* kind : {"compromised_account", "share_sweep"}) {
+    ASSERT_TRUE(fresh["model"]["by_kind"].contains(kind)) << kind;
+    EXPECT_EQ(fresh["model"]["by_kind"][kind]["label"], "anomaly");
+    EXPECT_GT(fresh["model"]["by_kind"][kind]["flagged_share"].get<double>(), 0.8) << kind;
+  }
+  // Every scored event has a finite score and a severity in range.
+  std::ifstream in(path("eval.jsonl"));
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    auto row = nlohmann::json::parse(line);
+    ASSERT_TRUE(row["AnomalyScore"].is_number());
+    ASSERT_GE(row["Severity"].get<double>(), 0);
+    ASSERT_LE(row["Severity"].get<double>(), 100);
+    ++n;
+  }
+  EXPECT_EQ(n, j["scored_events"].get<size_t>());
+}
+
+TEST_F(ModelCli, OneAndTwoThreadsGiveIdenticalScores) {
+  ASSERT_EQ(run(train_args("m-t1") + " --threads 1 --solver cg --rank 16").code, 0);
+  ASSERT_EQ(run(train_args("m-t2") + " --threads 2 --solver cg --rank 16").code, 0);
+  ASSERT_EQ(run(score_args("m-t1") + " --no-store --per-event -o " + path("t1.jsonl")).code, 0);
+  ASSERT_EQ(run(score_args("m-t2") + " --no-store --per-event -o " + path("t2.jsonl")).code, 0);
+  std::string a = read(path("t1.jsonl")), b = read(path("t2.jsonl"));
+  EXPECT_GT(a.size(), 1000u);
+  EXPECT_TRUE(a == b) << "per-event scores differ between 1 and 2 threads";
+  auto f1 = run("models show --json --model " + path("m-t1")), f2 = run("models show --json --model " + path("m-t2"));
+  EXPECT_EQ(nlohmann::json::parse(f1.out)["data"]["fingerprint"], nlohmann::json::parse(f2.out)["data"]["fingerprint"]);
+}
+
+TEST_F(ModelCli, DefaultScoringWritesTopResultsToTheStore) {
+  ASSERT_EQ(run(train_args("m-store")).code, 0);
+  std::string db = path("results.db");
+  auto r = run(score_args("m-store") + " --store " + db + " --top 10 --threshold 1.0 --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["results"].size(), 10u);
+  double prev = 1e300;
+  for (const auto& row : j["results"]) {
+    double s = row["AnomalyScore"];
+    EXPECT_GT(s, 1.0);
+    EXPECT_LE(s, prev) << "highest first";
+    prev = s;
+    EXPECT_TRUE(row["Explanation"].contains("usual_resources"));
+    EXPECT_FALSE(row["Reasons"].empty());
+    EXPECT_EQ(row["ModelVersion"], 1);
+    EXPECT_EQ(row["RunId"], j["run_id"]);
+    EXPECT_EQ(row["Share"].get<std::string>().rfind("\\\\*\\", 0), 0u);
+  }
+  auto store = ResultStore::open(db);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->count("AnomalousResourceAccessResult_CL"), 10u);
+  ASSERT_EQ(run(score_args("m-store") + " --store " + db + " --top 3 -o " + path("top3.jsonl")).code, 0);
+  EXPECT_EQ(*store->count("AnomalousResourceAccessResult_CL"), 13u) << "runs append";
+  std::ifstream in(path("top3.jsonl"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) lines += nlohmann::json::parse(line).contains("AnomalyScore");
+  EXPECT_EQ(lines, 3);
+}
+
+TEST_F(ModelCli, RegistryListShowRollbackAndCorruptFiles) {
+  std::string m = "m-reg";
+  ASSERT_EQ(run(train_args(m)).code, 0);
+  ASSERT_EQ(run(train_args(m) + " --max-iter 5").code, 0);
+  auto ls = run("models list --json --model " + path(m));
+  ASSERT_EQ(ls.code, 0) << ls.out;
+  auto l = nlohmann::json::parse(ls.out);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_TRUE(l[1]["current"].get<bool>());
+  auto show = nlohmann::json::parse(run("models show --model " + path(m)).out);
+  EXPECT_EQ(show["parameters"]["max_iter"], "5");
+  EXPECT_EQ(show["window"]["to"], "2026-11-02T00:00:00.0000000Z");
+  EXPECT_TRUE(show["data"]["fingerprint"].is_string());
+  EXPECT_EQ(show["template"]["name"], "anomalous-resource-access");
+  auto rb = run("models rollback --model " + path(m));
+  ASSERT_EQ(rb.code, 0) << rb.out;
+  EXPECT_NE(rb.out.find("v1"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(run("models show --model " + path(m)).out)["parameters"]["max_iter"], "25");
+  // Damage the current model: scoring fails with a clear message and exit code 1.
+  std::string file = path(m + "/model-000001.byoml");
+  std::string bytes = read(file);
+  bytes[bytes.size() / 2] ^= 1;
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+  auto s = run(score_args(m) + " --no-store");
+  EXPECT_EQ(s.code, 1);
+  EXPECT_NE(s.out.find("checksum mismatch"), std::string::npos) << s.out;
+  EXPECT_NE(run("models list --model " + path(m)).out.find("UNREADABLE"), std::string::npos);
+  EXPECT_EQ(run("models rollback --model " + path(m) + " --to 2").code, 0);
+  EXPECT_EQ(run(score_args(m) + " --no-store").code, 0);
+}
+
+TEST_F(ModelCli, AllowlistsKeepAccountsOutOfTrainingAndResults) {
+  // The busiest machine account of the data: present in training and in the results.
+  ASSERT_EQ(run(train_args("m-plain")).code, 0);
+  auto plain = nlohmann::json::parse(run(score_args("m-plain") + " --no-store --top 0 --json").out);
+  ASSERT_FALSE(plain["results"].empty());
+  std::string user = plain["results"][0]["User"];
+  std::ofstream(path("allow.yaml")) << "entries:\n  - account: '" << user << "'\n    action: skip-result\n"
+                                    << "  - account: '" << user << "'\n    action: skip-model-update\n";
+  ASSERT_EQ(run(train_args("m-allow") + " --allowlist " + path("allow.yaml")).code, 0);
+  auto info = nlohmann::json::parse(run("models show --model " + path("m-allow")).out);
+  EXPECT_GT(info["data"]["allowlisted_pairs"].get<int>(), 0);
+  auto allowed = nlohmann::json::parse(
+      run(score_args("m-allow") + " --no-store --top 0 --json --allowlist " + path("allow.yaml")).out);
+  for (const auto& row : allowed["results"]) EXPECT_NE(row["User"], user);
+  EXPECT_GT(allowed["allowlisted_pairs"].get<int>(), 0);
+}
+
+TEST_F(ModelCli, UserErrorsHaveClearMessagesAndExitCodes) {
+  auto empty = run("train -q --input " + path("export") + " --from 2020-01-01 --to 2020-01-02 --model " + path("m-empty"));
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_NE(empty.out.find("no training events"), std::string::npos) << empty.out;
+  auto none = run(score_args("m-missing"));
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.out.find("no such model directory"), std::string::npos) << none.out;
+  EXPECT_EQ(run(train_args("m-bad") + " --rank 0").code, 2);
+  EXPECT_EQ(run(train_args("m-bad") + " --solver magic").code, 2);
+  auto per_event = run(score_args("m-bad") + " --per-event");
+  EXPECT_EQ(per_event.code, 2);
+  std::ofstream(path("bad-allow.yaml")) << "entries:\n  - colour: red\n";
+  auto bad = run(train_args("m-bad") + " --allowlist " + path("bad-allow.yaml"));
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("bad-allow.yaml: line 2"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace byoml

@@ -1,0 +1,81 @@
+// Evaluation metrics on hand-checked cases, and the results store: bound parameters only, so
+// hostile names round-trip unchanged; a store from a newer byoml is refused.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "byoml/results/evaluation.h"
+#include "byoml/results/result_store.h"
+#include "test_util.h"
+
+namespace byoml {
+namespace {
+
+TEST(Metrics, RocAucAveragePrecisionPrecisionAtK) {
+  std::vector<Ranked> perfect = {{0.9, true}, {0.8, true}, {0.1, false}, {0.0, false}};
+  EXPECT_DOUBLE_EQ(roc_auc(perfect), 1.0);
+  EXPECT_DOUBLE_EQ(average_precision(perfect), 1.0);
+  std::vector<Ranked> mixed = {{0.9, true}, {0.8, false}, {0.7, true}, {0.1, false}};
+  EXPECT_DOUBLE_EQ(roc_auc(mixed), 0.75);  // 3 of 4 positive-negative pairs ordered right
+  EXPECT_DOUBLE_EQ(average_precision(mixed), (1.0 + 2.0 / 3) / 2);
+  EXPECT_DOUBLE_EQ(precision_at(mixed, 2), 0.5);
+  std::vector<Ranked> tied = {{1, true}, {1, false}, {1, false}, {1, false}};
+  EXPECT_DOUBLE_EQ(roc_auc(tied), 0.5);
+  EXPECT_DOUBLE_EQ(average_precision(tied), 0.25);
+  EXPECT_DOUBLE_EQ(precision_at(tied, 2), 0.25) << "a tie group counts in proportion";
+  EXPECT_DOUBLE_EQ(roc_auc({{1, true}}), 0.5) << "one class only";
+}
+
+TEST(ResultStore, HostileStringsAreBoundNeverSpliced) {
+  test::TempDir dir;
+  auto store = ResultStore::open(dir.file("r.db"));
+  ASSERT_TRUE(store) << store.status().message();
+  OutputSchema schema{"Results_CL",
+                      {{"TimeGenerated", ColumnType::kDatetime, ""},
+                       {"User", ColumnType::kString, ""},
+                       {"AnomalyScore", ColumnType::kReal, ""},
+                       {"Reasons", ColumnType::kDynamic, ""},
+                       {"AccessCount", ColumnType::kLong, ""}}};
+  std::vector<std::string> hostile = {"x'); DROP TABLE Results_CL; --", "a\"b", "/* c */", "\xE2\x80\xAE" "evil\xC2\xA0",
+                                      std::string("nul\0byte", 8), "' OR '1'='1"};
+  std::vector<nlohmann::json> rows;
+  for (const auto& h : hostile)
+    rows.push_back({{"TimeGenerated", "2026-11-02T00:00:00.0000000Z"}, {"User", h}, {"AnomalyScore", 1.5},
+                    {"Reasons", {"new_pair"}}, {"AccessCount", 3}});
+  ASSERT_TRUE(store->insert(schema, rows));
+  EXPECT_EQ(*store->count("Results_CL"), hostile.size());
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(store->db(), "SELECT User, Reasons, typeof(AnomalyScore) FROM Results_CL ORDER BY rowid",
+                               -1, &st, nullptr), SQLITE_OK);
+  for (const auto& h : hostile) {
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    std::string got(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+    EXPECT_EQ(got, h);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)), "[\"new_pair\"]");
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)), "real");
+  }
+  sqlite3_finalize(st);
+  // Identifiers come only from validated declarations.
+  OutputSchema bad = schema;
+  bad.table = "Results; DROP TABLE x";
+  EXPECT_FALSE(store->insert(bad, rows));
+  bad = schema;
+  bad.columns[1].name = "Nope";
+  EXPECT_FALSE(store->insert(bad, rows));
+}
+
+TEST(ResultStore, RefusesAStoreFromANewerByoml) {
+  test::TempDir dir;
+  {
+    auto s = ResultStore::open(dir.file("r.db"));
+    ASSERT_TRUE(s);
+    ASSERT_EQ(sqlite3_exec(s->db(), "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  auto again = ResultStore::open(dir.file("r.db"));
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.status().message().find("newer byoml"), std::string::npos);
+  std::ofstream(dir.file("junk.db")) << "this is not a database, just text that is long enough to look like a header";
+  EXPECT_FALSE(ResultStore::open(dir.file("junk.db")));
+}
+
+}  // namespace
+}  // namespace byoml
