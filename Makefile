@@ -5,7 +5,7 @@ BUILD ?= build
 TEST_BUILD ?= build-asan
 DEMO_DIR ?= demo
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo test bench bench-build bench-e2e clean
 
 all: build
 
@@ -28,10 +28,20 @@ test: deps
 	  ctest --output-on-failure -j $(JOBS)
 
 # Throughput and memory figures (not part of `make test`). BENCH_EVENTS sets the input size.
-bench: build
+BENCH_DIR ?= $(BUILD)/bench-data
+bench-build: build
 	@cmake -S . -B $(BUILD) -DBUILD_TESTING=OFF -DBYOML_BENCH=ON >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target bench_read
-	@$(BUILD)/bench/bench_read $(if $(BENCH_EVENTS),--events $(BENCH_EVENTS))
+	@cmake --build $(BUILD) -j $(JOBS) --target bench_read bench_als bench_score bench_train
+
+bench: bench-build
+	@$(BUILD)/bench/bench_read --dir $(BENCH_DIR) $(if $(BENCH_EVENTS),--events $(BENCH_EVENTS))
+	@$(BUILD)/bench/bench_als
+	@$(BUILD)/bench/bench_score
+	@$(BUILD)/bench/bench_train --dir $(BENCH_DIR) $(if $(BENCH_EVENTS),--events $(BENCH_EVENTS))
+
+# Read -> train -> save on 20 million raw export events (about 22 GB generated once).
+bench-e2e: bench-build
+	@$(BUILD)/bench/bench_train --dir $(BENCH_DIR)
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(DEMO_DIR)

@@ -3,7 +3,6 @@
 // input, then on all of it). Prints figures; asserts nothing.
 //   bench_read [--events N] [--dir DIR]     (data is generated into DIR once and reused)
 #include <simdjson.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -11,23 +10,18 @@
 #include <filesystem>
 #include <string>
 
-#include "byoml/sample/enterprise_sample.h"
+#include "bench_util.h"
 #include "byoml/sources/input_set.h"
 #include "byoml/sources/line_reader.h"
 #include "byoml/templates/detection_template.h"
 
 using namespace byoml;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;
-}
+using bench::peak_rss_mib;
+using bench::seconds_since;
 
 struct Pass {
   uint64_t events = 0, bytes = 0, files = 0;
@@ -93,21 +87,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--events")) events = std::stoull(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
   }
-  std::string data = dir + "/export-" + std::to_string(events);
-  if (!std::filesystem::exists(data + "/manifest.json")) {
-    std::printf("generating %lu events into %s ...\n", static_cast<unsigned long>(events), data.c_str());
-    EnterpriseSampleSpec spec;
-    spec.events = events;
-    auto t0 = Clock::now();
-    auto s = write_enterprise_sample(spec, data);
-    if (!s) {
-      std::fprintf(stderr, "%s\n", s.status().message().c_str());
-      return 1;
-    }
-    std::printf("generated %lu rows, %.2f GB (%.0f bytes/row) in %.1f s\n", static_cast<unsigned long>(s->rows),
-                static_cast<double>(s->bytes) / 1e9, static_cast<double>(s->bytes) / static_cast<double>(s->rows),
-                seconds_since(t0));
-  }
+  std::string data = bench::ensure_sample(dir, events);
   auto plan = plan_inputs({data + "/export"}, {}).value();
   InputPlan tenth = plan;
   tenth.files.resize(plan.files.size() / 10);

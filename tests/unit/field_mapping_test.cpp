@@ -135,15 +135,36 @@ mapping:
   time: [timestamp]
   user: {from: [username], lowercase: true}
   resource: [gateway]
+defaults: {threshold: 1.5, rank: 4}
+output:
+  table: VpnAnomalies_CL
+  columns:
+    - {name: TimeGenerated, type: datetime}
+    - {name: User, type: string}
+    - {name: AnomalyScore, type: real}
 parameters:
-  - {name: threshold, type: real, default: 1.5, min: 0, max: 10, help: cut-off}
+  - {name: region, type: choice, choices: [eu, us], default: eu, help: gateway region}
 )", "vpn.yaml");
   ASSERT_TRUE(vpn.is_ok()) << vpn.status().message();
   EXPECT_TRUE(vpn->event_ids.empty());
+  auto values = ParamSet::make(vpn->params);
+  ASSERT_TRUE(values);
+  EXPECT_EQ(values->get_real("threshold"), 1.5) << "a template sets the algorithm's defaults";
+  EXPECT_EQ(values->get_int("rank"), 4);
+  EXPECT_EQ(values->get_string("region"), "eu");
+  EXPECT_EQ(vpn->output.table, "VpnAnomalies_CL");
+  EXPECT_EQ(vpn->output.columns.size(), 3u);
   for (const char* bad : {"mapping: {}", "template: x\nmapping:\n  shoe: [a]\n  time: [t]",
                           "template: x\nmapping: {time: [t]}\nparameters:\n  - {name: k, type: int, default: 99, min: 1, max: 5}",
                           "template: x\nmapping: {time: [t]}\nparameters:\n  - {name: k, type: colour, default: red}",
-                          "template: [unclosed", "\x01\x02\x03"}) {
+                          "template: [unclosed", "\x01\x02\x03",
+                          "template: x\nmapping: {time: [t]}\nparameters:\n  - {name: rank, type: int, default: 3}",
+                          "template: x\nmapping: {time: [t]}\ndefaults: {shoe_size: 3}",
+                          "template: x\nmapping: {time: [t]}\ndefaults: {rank: 0}",
+                          "template: x\nmapping: {time: [t]}\nalgorithm: magic",
+                          "template: x\nmapping: {time: [t]}\noutput: {table: 'a; drop', columns: [{name: User, type: string}]}",
+                          "template: x\nmapping: {time: [t]}\noutput: {table: T, columns: [{name: Colour, type: string}]}",
+                          "template: x\nmapping: {time: [t]}\noutput: {table: T, columns: [{name: User, type: real}]}"}) {
     auto r = parse_template(bad, "bad.yaml");
     ASSERT_FALSE(r.is_ok()) << bad;
     EXPECT_NE(r.status().message().find("bad.yaml"), std::string::npos);

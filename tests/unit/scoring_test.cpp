@@ -105,6 +105,10 @@ TEST(Scoring, SeverityIsThePercentileAmongTrainingScores) {
   EXPECT_EQ(m.severity(0, q.front() - 1), 0.0);
   EXPECT_EQ(m.severity(0, q.back() + 1), 100.0);
   EXPECT_NEAR(m.severity(0, q[500]), 50.0, 0.2);
+  // Just below the top quantile in double, but equal to it once rounded to float.
+  double below_top = std::nextafter(static_cast<double>(q.back()), -1e300);
+  EXPECT_LE(m.severity(0, below_top), 100.0);
+  EXPECT_GT(m.severity(0, below_top), 99.0);
   double prev = -1;
   for (double z = -3; z <= 5; z += 0.05) {
     double s = m.severity(0, z);

@@ -120,8 +120,9 @@ double AccessAnomalyModel::severity(uint32_t tenant, double s) const {
   const auto& q = tenants[tenant].quantiles;
   if (q.empty() || !(s > q.front())) return 0.0;
   if (s >= q.back()) return 100.0;
-  auto it = std::upper_bound(q.begin(), q.end(), static_cast<float>(s));
-  auto i = static_cast<size_t>(it - q.begin());  // q[i-1] <= s < q[i]
+  // Compared as doubles: rounding s to float could reach q.back() and run off the end.
+  auto it = std::upper_bound(q.begin(), q.end(), s, [](double v, float e) { return v < static_cast<double>(e); });
+  auto i = std::clamp<size_t>(static_cast<size_t>(it - q.begin()), 1, q.size() - 1);  // q[i-1] <= s < q[i]
   double lo = q[i - 1], hi = q[i];
   double frac = hi > lo ? (s - lo) / (hi - lo) : 0.0;
   return 100.0 * (static_cast<double>(i - 1) + frac) / kSeverityQuantiles;
