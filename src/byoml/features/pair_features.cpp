@@ -26,27 +26,27 @@ uint64_t key_hash(const PairKey& k) {
 }  // namespace
 
 PairAccumulator::PairAccumulator(std::vector<uint32_t> event_ids, bool dedupe)
-    : event_ids_(std::move(event_ids)), dedupe_(dedupe), pair_slots_(1024, 0) {
+    : event_ids_(std::move(event_ids)), dedupe_(dedupe), pair_slots_(1024) {
   std::sort(event_ids_.begin(), event_ids_.end());
   if (dedupe_) record_slots_.assign(1 << 16, 0);
 }
 
-size_t PairAccumulator::slot_of(const PairKey& key) const {
+size_t PairAccumulator::slot_of(const PairKey& key, uint64_t hash) const {
   size_t mask = pair_slots_.size() - 1;
-  for (size_t s = key_hash(key) & mask;; s = (s + 1) & mask) {
-    uint32_t v = pair_slots_[s];
-    if (v == 0 || keys_[v - 1] == key) return s;
+  for (size_t s = hash & mask;; s = (s + 1) & mask) {
+    const Slot& slot = pair_slots_[s];
+    if (slot.idx1 == 0 || slot.key == key) return s;
   }
 }
 
 int64_t PairAccumulator::find(const PairKey& key) const {
-  uint32_t v = pair_slots_[slot_of(key)];
+  uint32_t v = pair_slots_[slot_of(key, key_hash(key))].idx1;
   return v == 0 ? kNoPair : static_cast<int64_t>(v - 1);
 }
 
 void PairAccumulator::grow_pairs() {
-  pair_slots_.assign(pair_slots_.size() * 2, 0);
-  for (size_t i = 0; i < keys_.size(); ++i) pair_slots_[slot_of(keys_[i])] = static_cast<uint32_t>(i + 1);
+  pair_slots_.assign(pair_slots_.size() * 2, Slot{});
+  for (size_t i = 0; i < keys_.size(); ++i) pair_slots_[slot_of(keys_[i], key_hash(keys_[i]))] = {keys_[i], static_cast<uint32_t>(i + 1)};
 }
 
 bool PairAccumulator::seen_before(uint64_t digest) {
@@ -74,33 +74,48 @@ bool PairAccumulator::seen_before(uint64_t digest) {
 
 void PairAccumulator::add(const EventBatch& b, const Vocabulary& vocab, std::vector<int64_t>* row_pairs) {
   if (row_pairs) row_pairs->assign(b.size(), kNoPair);
-  for (size_t i = 0; i < b.size(); ++i) {
+  const size_t n = b.size();
+  hashes_.resize(n);
+  digests_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    hashes_[i] = key_hash({b.tenant[i], b.user[i], b.resource[i]});
+    const RecordId& rid = b.record_id[i];
+    // Record numbers are unique per machine only, so the machine is part of the identity.
+    digests_[i] = rid.kind == RecordId::Kind::kNone
+                      ? 0
+                      : mix(rid.hi ^ mix(rid.lo ^ vocab.machines.hash(b.machine[i])) ^ static_cast<uint64_t>(rid.kind));
+  }
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) {
+      __builtin_prefetch(&pair_slots_[hashes_[i + kAhead] & (pair_slots_.size() - 1)]);
+      if (dedupe_) __builtin_prefetch(&record_slots_[digests_[i + kAhead] & (record_slots_.size() - 1)]);
+    }
+    if (i + kAhead / 2 < n) {  // its slot arrived by now: fetch the statistics it points to
+      const Slot& ahead = pair_slots_[hashes_[i + kAhead / 2] & (pair_slots_.size() - 1)];
+      if (ahead.idx1 != 0) __builtin_prefetch(&stats_[ahead.idx1 - 1]);
+    }
     if (!event_ids_.empty() && !std::binary_search(event_ids_.begin(), event_ids_.end(), b.event_id[i])) continue;
     if (b.user[i] == 0 || b.resource[i] == 0) {
       ++incomplete_;
       continue;
     }
-    const RecordId& rid = b.record_id[i];
-    if (dedupe_ && rid.kind != RecordId::Kind::kNone) {
-      // Record numbers are unique per machine only, so the machine is part of the identity.
-      uint64_t digest = mix(rid.hi ^ mix(rid.lo ^ vocab.machines.hash(b.machine[i])) ^ static_cast<uint64_t>(rid.kind));
-      if (seen_before(digest)) {
-        ++duplicates_;
-        continue;
-      }
+    if (dedupe_ && b.record_id[i].kind != RecordId::Kind::kNone && seen_before(digests_[i])) {
+      ++duplicates_;
+      continue;
     }
     PairKey key{b.tenant[i], b.user[i], b.resource[i]};
-    size_t s = slot_of(key);
-    if (pair_slots_[s] == 0) {
+    size_t s = slot_of(key, hashes_[i]);
+    if (pair_slots_[s].idx1 == 0) {
       keys_.push_back(key);
       stats_.emplace_back();
-      pair_slots_[s] = static_cast<uint32_t>(keys_.size());
+      pair_slots_[s] = {key, static_cast<uint32_t>(keys_.size())};
       if (keys_.size() * 2 > pair_slots_.size()) {
         grow_pairs();
-        s = slot_of(key);
+        s = slot_of(key, hashes_[i]);
       }
     }
-    uint32_t idx = pair_slots_[s] - 1;
+    uint32_t idx = pair_slots_[s].idx1 - 1;
     PairStats& st = stats_[idx];
     Ticks t = b.time[i];
     ++st.count;

@@ -54,14 +54,22 @@ class PairAccumulator {
 
  private:
   bool seen_before(uint64_t digest);
-  size_t slot_of(const PairKey& key) const;
+  size_t slot_of(const PairKey& key, uint64_t hash) const;
   void grow_pairs();
+
+  // The key sits in the slot so that a probe costs one cache miss; rows are hashed ahead and
+  // their slots prefetched, since the table is far larger than the cache.
+  struct Slot {
+    PairKey key;
+    uint32_t idx1 = 0;  // pair index + 1, 0 = empty
+  };
 
   std::vector<uint32_t> event_ids_;
   bool dedupe_;
   std::vector<PairKey> keys_;
   std::vector<PairStats> stats_;
-  std::vector<uint32_t> pair_slots_;  // pair index + 1, 0 = empty; at most half full
+  std::vector<Slot> pair_slots_;      // at most half full
+  std::vector<uint64_t> hashes_, digests_;  // per row of the batch being added
   std::vector<uint64_t> record_slots_;  // record digests, 0 = empty; at most half full
   size_t records_ = 0;
   uint64_t events_ = 0, duplicates_ = 0, incomplete_ = 0;

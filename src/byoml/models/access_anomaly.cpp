@@ -72,31 +72,42 @@ void AccessAnomalyModel::build_index() {
   pair_order_by_resource.assign(pairs.size(), 0);
   std::vector<uint64_t> next(pairs_by_resource.begin(), pairs_by_resource.end() - 1);
   for (uint32_t i = 0; i < pairs.size(); ++i) pair_order_by_resource[next[pairs[i].resource]++] = i;
+  size_t slots = 16;
+  while (slots < 2 * pairs.size()) slots *= 2;
+  pair_slots.assign(slots, {0, 0});
+  for (uint32_t i = 0; i < pairs.size(); ++i) {
+    uint64_t key = (static_cast<uint64_t>(pairs[i].user) << 32 | pairs[i].resource) + 1;
+    size_t s = stable_hash(std::string_view(reinterpret_cast<const char*>(&key), sizeof key)) & (slots - 1);
+    while (pair_slots[s].first != 0) s = (s + 1) & (slots - 1);
+    pair_slots[s] = {key, i};
+  }
 }
 
 std::optional<uint32_t> AccessAnomalyModel::find_tenant(std::string_view name) const {
-  auto it = tenant_index.find(std::string(name));
+  auto it = tenant_index.find(name);
   if (it == tenant_index.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<uint32_t> AccessAnomalyModel::find_user(uint32_t tenant, std::string_view name) const {
-  auto it = user_index[tenant].find(std::string(name));
+  auto it = user_index[tenant].find(name);
   if (it == user_index[tenant].end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<uint32_t> AccessAnomalyModel::find_resource(uint32_t tenant, std::string_view name) const {
-  auto it = resource_index[tenant].find(std::string(name));
+  auto it = resource_index[tenant].find(name);
   if (it == resource_index[tenant].end()) return std::nullopt;
   return it->second;
 }
 
 const ModelPair* AccessAnomalyModel::find_pair(uint32_t user, uint32_t resource) const {
-  auto begin = pairs.begin() + static_cast<std::ptrdiff_t>(pairs_by_user[user]);
-  auto end = pairs.begin() + static_cast<std::ptrdiff_t>(pairs_by_user[user + 1]);
-  auto it = std::lower_bound(begin, end, resource, [](const ModelPair& p, uint32_t r) { return p.resource < r; });
-  return it != end && it->resource == resource ? &*it : nullptr;
+  uint64_t key = (static_cast<uint64_t>(user) << 32 | resource) + 1;
+  const size_t mask = pair_slots.size() - 1;
+  for (size_t s = stable_hash(std::string_view(reinterpret_cast<const char*>(&key), sizeof key)) & mask;; s = (s + 1) & mask) {
+    if (pair_slots[s].first == key) return &pairs[pair_slots[s].second];
+    if (pair_slots[s].first == 0) return nullptr;
+  }
 }
 
 namespace {

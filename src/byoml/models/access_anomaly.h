@@ -60,13 +60,21 @@ struct AccessAnomalyModel {
   std::vector<ModelPair> pairs;      // sorted by (user, resource)
   nlohmann::json info;               // template, window, fingerprint, counts, evaluation, ...
 
-  // Derived by build_index() after fit or load; not stored.
-  std::unordered_map<std::string, uint32_t> tenant_index;
-  std::vector<std::unordered_map<std::string, uint32_t>> user_index, resource_index;  // per tenant
+  // Derived by build_index() after fit or load; not stored. Looked up by string_view without
+  // building a std::string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using NameIndex = std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>>;
+  NameIndex tenant_index;
+  std::vector<NameIndex> user_index, resource_index;  // per tenant
   std::vector<uint32_t> user_tenant, resource_tenant;
   std::vector<uint64_t> pairs_by_user;           // offsets into pairs, users + 1
   std::vector<uint64_t> pairs_by_resource;       // offsets into pair_order_by_resource
   std::vector<uint32_t> pair_order_by_resource;  // pair indices grouped by resource
+  // (user << 32 | resource) + 1 → pair index, open addressing: one cache miss per lookup.
+  std::vector<std::pair<uint64_t, uint32_t>> pair_slots;
 
   void build_index();
   std::optional<uint32_t> find_tenant(std::string_view name) const;

@@ -68,10 +68,11 @@ std::vector<uint32_t> AccessScorer::nearest(const FactorMatrix& f, uint32_t begi
                                             const Eigen::VectorXf& v) const {
   const double vn = v.cast<double>().norm();
   std::vector<std::pair<double, uint32_t>> sim;
+  const Eigen::VectorXf vf = v;
   for (uint32_t r = begin; r < end; ++r) {
-    Eigen::VectorXd row = f.row(r).transpose().cast<double>();
+    auto row = f.row(r);
     double n = row.norm();
-    sim.emplace_back(n > 0 && vn > 0 ? row.dot(v.cast<double>()) / (n * vn) : 0.0, r);
+    sim.emplace_back(n > 0 && vn > 0 ? static_cast<double>(row.dot(vf.transpose())) / (n * vn) : 0.0, r);
   }
   size_t k = std::min(sim.size(), static_cast<size_t>(std::max(o_.neighbours, 1)));
   std::partial_sort(sim.begin(), sim.begin() + static_cast<std::ptrdiff_t>(k), sim.end(),
@@ -154,10 +155,12 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
     } else {
       auto t = static_cast<uint32_t>(s.tenant);
       const auto users = m_.user_factors.rows(), resources = m_.resource_factors.rows();
-      std::vector<uint32_t> us = user_known ? std::vector<uint32_t>{static_cast<uint32_t>(s.user)}
-                                            : user_neighbours_[static_cast<size_t>(s.user - users)];
-      std::vector<uint32_t> rs = resource_known ? std::vector<uint32_t>{static_cast<uint32_t>(s.resource)}
-                                                : resource_neighbours_[static_cast<size_t>(s.resource - resources)];
+      const auto u_row = static_cast<uint32_t>(s.user), r_row = static_cast<uint32_t>(s.resource);
+      std::span<const uint32_t> us = user_known ? std::span<const uint32_t>(&u_row, 1)
+                                                : std::span<const uint32_t>(user_neighbours_[static_cast<size_t>(s.user - users)]);
+      std::span<const uint32_t> rs = resource_known
+                                         ? std::span<const uint32_t>(&r_row, 1)
+                                         : std::span<const uint32_t>(resource_neighbours_[static_cast<size_t>(s.resource - resources)]);
       double sum = 0;
       for (uint32_t u : us)
         for (uint32_t r : rs) sum += m_.score(u, r);
