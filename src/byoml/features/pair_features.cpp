@@ -1,6 +1,9 @@
 #include "byoml/features/pair_features.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
 
 namespace byoml {
 
@@ -10,6 +13,16 @@ double pair_likelihood(const PairStats& s) {
 }
 
 namespace {
+
+// The record set is large and probed at random, so TLB misses cost as much as cache misses;
+// transparent huge pages (where the kernel allows them on request) remove most of those.
+template <typename T>
+void advise_huge_pages(std::vector<T>& v) {
+  constexpr uintptr_t kHuge = 2u << 20;
+  auto begin = (reinterpret_cast<uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
+  auto end = reinterpret_cast<uintptr_t>(v.data() + v.size()) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
 
 uint64_t mix(uint64_t x) {  // splitmix64 finaliser: cheap and well spread for dense ids
   x ^= x >> 30;
@@ -59,6 +72,7 @@ bool PairAccumulator::seen_before(uint64_t digest) {
       if (++records_ * 2 > record_slots_.size()) {
         std::vector<uint64_t> old(record_slots_.size() * 2, 0);
         old.swap(record_slots_);
+        advise_huge_pages(record_slots_);
         mask = record_slots_.size() - 1;
         for (uint64_t d : old) {
           if (d == 0) continue;
