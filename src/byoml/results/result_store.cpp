@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <iterator>
 
 namespace byoml {
 
@@ -35,6 +36,41 @@ const char* sql_type(ColumnType t) {
   }
 }
 
+// Migrations, applied in order from the store's version to kStoreSchemaVersion.
+const char* const kMigrations[] = {
+    // 1: nothing but the version; result tables are created from templates on demand.
+    "",
+    // 2
+    "CREATE TABLE IF NOT EXISTS byoml_runs (RunId TEXT PRIMARY KEY, Kind TEXT NOT NULL, Started TEXT, Finished TEXT, "
+    "DurationSeconds REAL, ModelVersion INTEGER, Status TEXT, Inputs TEXT, FilesRead INTEGER, Records INTEGER, "
+    "Events INTEGER, Rejected INTEGER, Users INTEGER, Resources INTEGER, UnseenUsers INTEGER, UnseenResources INTEGER, "
+    "Results INTEGER, Errors TEXT, Details TEXT);"
+    "CREATE TABLE IF NOT EXISTS byoml_incidents (IncidentId INTEGER PRIMARY KEY AUTOINCREMENT, Title TEXT, RuleId TEXT, "
+    "RuleName TEXT, Severity TEXT, Status TEXT, Created TEXT, Updated TEXT, FirstAlert TEXT, LastAlert TEXT, "
+    "AlertCount INTEGER, Entities TEXT, Tactics TEXT, GroupKey TEXT, Classification TEXT, Comment TEXT, Closed TEXT);"
+    "CREATE TABLE IF NOT EXISTS byoml_alerts (AlertId INTEGER PRIMARY KEY AUTOINCREMENT, RuleId TEXT, RuleName TEXT, "
+    "TimeGenerated TEXT, Severity TEXT, Entities TEXT, Rows TEXT, IncidentId INTEGER);"
+    "CREATE TABLE IF NOT EXISTS byoml_rule_runs (RuleId TEXT, RunTime TEXT, Rows INTEGER, Triggered INTEGER, "
+    "Suppressed INTEGER, Alerts INTEGER, Error TEXT);",
+};
+static_assert(std::size(kMigrations) == kStoreSchemaVersion);
+
+const char* const kRunColumns[] = {"RunId", "Kind", "Started", "Finished", "DurationSeconds", "ModelVersion", "Status",
+                                   "Inputs", "FilesRead", "Records", "Events", "Rejected", "Users", "Resources",
+                                   "UnseenUsers", "UnseenResources", "Results", "Errors", "Details"};
+
+Status bind_json(sqlite3_stmt* st, int at, const nlohmann::json& v) {
+  if (v.is_null()) return {};
+  if (v.is_number_float()) sqlite3_bind_double(st, at, v.get<double>());
+  else if (v.is_number_integer()) sqlite3_bind_int64(st, at, v.get<int64_t>());
+  else if (v.is_boolean()) sqlite3_bind_int(st, at, v.get<bool>() ? 1 : 0);
+  else {
+    std::string text = v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    sqlite3_bind_text(st, at, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ResultStore> ResultStore::open(const std::string& path) {
@@ -55,10 +91,17 @@ Result<ResultStore> ResultStore::open(const std::string& path) {
                   fmt::format("{}: results store schema version {} was written by a newer byoml (this one knows "
                               "version {}); use that byoml or another --store",
                               path, version, kStoreSchemaVersion));
-  if (version < kStoreSchemaVersion) {
-    BYOML_RETURN_IF_ERROR(exec(raw, "PRAGMA journal_mode=WAL"));
-    BYOML_RETURN_IF_ERROR(exec(raw, fmt::format("PRAGMA user_version={}", kStoreSchemaVersion)));
+  if (version == 0) BYOML_RETURN_IF_ERROR(exec(raw, "PRAGMA journal_mode=WAL"));
+  for (int v = version + 1; v <= kStoreSchemaVersion; ++v) {
+    BYOML_RETURN_IF_ERROR(exec(raw, "BEGIN"));
+    Status migrated = exec(raw, std::string(kMigrations[v - 1]) + fmt::format(";PRAGMA user_version={}", v));
+    if (!migrated) {
+      (void)exec(raw, "ROLLBACK");
+      return migrated.with_context(fmt::format("{}: migrating to schema version {}", path, v));
+    }
+    BYOML_RETURN_IF_ERROR(exec(raw, "COMMIT"));
   }
+  s.version_ = kStoreSchemaVersion;
   return s;
 }
 
@@ -90,18 +133,7 @@ Status ResultStore::insert(const OutputSchema& schema, const std::vector<nlohman
       const auto& c = schema.columns[i];
       int at = static_cast<int>(i + 1);
       auto it = row.find(c.name);
-      if (it == row.end() || it->is_null()) continue;  // NULL
-      if (it->is_number_float()) {
-        sqlite3_bind_double(st, at, it->get<double>());
-      } else if (it->is_number_integer()) {
-        sqlite3_bind_int64(st, at, it->get<int64_t>());
-      } else if (it->is_boolean()) {
-        sqlite3_bind_int(st, at, it->get<bool>() ? 1 : 0);
-      } else {
-        std::string text = it->is_string() ? it->get<std::string>()
-                                           : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        sqlite3_bind_text(st, at, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-      }
+      if (it != row.end()) (void)bind_json(st, at, *it);  // missing: NULL
     }
     if (sqlite3_step(st) != SQLITE_DONE) {
       Status err = sql_error(db, "results store insert");
@@ -122,6 +154,37 @@ Result<uint64_t> ResultStore::count(const std::string& table) {
   uint64_t n = sqlite3_step(st) == SQLITE_ROW ? static_cast<uint64_t>(sqlite3_column_int64(st, 0)) : 0;
   sqlite3_finalize(st);
   return n;
+}
+
+std::vector<std::string> ResultStore::columns(const std::string& table) {
+  std::vector<std::string> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), "SELECT name FROM pragma_table_info(?1)", -1, &st, nullptr) != SQLITE_OK) return out;
+  sqlite3_bind_text(st, 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+  while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  return out;
+}
+
+Status ResultStore::record_run(const nlohmann::json& run) {
+  std::string names, marks;
+  for (const char* c : kRunColumns) {
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", c);
+    marks += fmt::format("{}?", marks.empty() ? "" : ", ");
+  }
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), fmt::format("INSERT OR REPLACE INTO byoml_runs ({}) VALUES ({})", names, marks).c_str(),
+                         -1, &st, nullptr) != SQLITE_OK)
+    return sql_error(db_.get(), "results store");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, &sqlite3_finalize);
+  int at = 1;
+  for (const char* c : kRunColumns) {
+    auto it = run.find(c);
+    if (it != run.end()) (void)bind_json(st, at, *it);
+    ++at;
+  }
+  if (sqlite3_step(st) != SQLITE_DONE) return sql_error(db_.get(), "results store: run health");
+  return {};
 }
 
 Status write_jsonl(const std::string& path, const std::vector<nlohmann::json>& rows) {

@@ -17,7 +17,8 @@ struct sqlite3;
 
 namespace byoml {
 
-inline constexpr int kStoreSchemaVersion = 1;
+// Version 1: result tables only. Version 2: run health, alerts, incidents, rule runs.
+inline constexpr int kStoreSchemaVersion = 2;
 
 class ResultStore {
  public:
@@ -29,6 +30,13 @@ class ResultStore {
   // are NULL).
   Status insert(const OutputSchema& schema, const std::vector<nlohmann::json>& rows);
   Result<uint64_t> count(const std::string& table);
+  // Columns of a table, in order (empty when it does not exist).
+  std::vector<std::string> columns(const std::string& table);
+  // A health row for a train, score or rules run: keys are byoml_runs columns (RunId, Kind,
+  // Started, Finished, DurationSeconds, ModelVersion, Status, Inputs, FilesRead, Records,
+  // Events, Rejected, Users, Resources, UnseenUsers, UnseenResources, Results, Errors, Details).
+  Status record_run(const nlohmann::json& run);
+  int schema_version() const { return version_; }
 
   sqlite3* db() const { return db_.get(); }
   const std::string& path() const { return path_; }
@@ -39,6 +47,7 @@ class ResultStore {
   };
   std::unique_ptr<sqlite3, Closer> db_;
   std::string path_;
+  int version_ = 0;
 };
 
 // One JSON object per line, for --output FILE.jsonl.

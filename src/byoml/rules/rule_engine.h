@@ -1,0 +1,39 @@
+// Runs analytics rules against the results store: the query (KQL subset, limited to the
+// rule's queryPeriod), the trigger, suppression, alerts with their entities, and grouping of
+// alerts into incidents by entity within a lookback — Sentinel's behaviour, locally.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "byoml/results/result_store.h"
+#include "byoml/rules/analytics_rule.h"
+
+namespace byoml {
+
+// Runs one KQL query against the store's tables (period 0: no time restriction).
+Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::string& kql, Ticks now, Ticks period = 0);
+
+struct RuleOutcome {
+  std::string rule_id, rule_name;
+  int64_t rows = 0;
+  bool triggered = false, suppressed = false;
+  int alerts = 0;
+  std::vector<int64_t> incidents_created, incidents_updated;
+  std::string error;  // the rule failed (bad query); other rules still run
+};
+
+// Runs every enabled rule once at `now`.
+std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now);
+
+// Incidents, newest first; status "" lists all (New, Active, Closed otherwise).
+Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std::string& status);
+// One incident with its alerts.
+Result<nlohmann::json> get_incident(ResultStore& store, int64_t id);
+// classification: TruePositive, FalsePositive, BenignPositive, Undetermined.
+Status close_incident(ResultStore& store, int64_t id, const std::string& classification, const std::string& comment,
+                      Ticks now);
+
+}  // namespace byoml
