@@ -1,5 +1,7 @@
 #include "cli_common.h"
 
+#include "byoml/results/result_store.h"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -93,6 +95,17 @@ void TemplateChoice::add(CLI::App* app) {
 int report_error(const Status& st) {
   std::cerr << "byoml: error: " << st.message() << "\n";
   return st.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+void record_health(const std::string& store_path, const nlohmann::json& row) {
+  auto store = ResultStore::open(store_path);
+  Status st = store ? store->record_run(row) : store.status();
+  if (!st) std::cerr << "byoml: warning: run health not recorded: " << st.message() << "\n";
+}
+
+std::string now_text() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+  return format_timestamp(static_cast<Ticks>(us.count()) * 10);
 }
 
 std::function<void(const std::string&)> progress_logger() {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "byoml/common/params.h"
 #include "byoml/sources/input_set.h"
 #include "byoml/templates/detection_template.h"
@@ -62,6 +64,10 @@ struct TemplateChoice {
 };
 
 int report_error(const Status& st);
+// Writes a run's health row to the results store; a failure to do so is a warning only.
+void record_health(const std::string& store_path, const nlohmann::json& row);
+std::string now_text();
+
 // Progress lines on standard error, each with the seconds since the command started.
 std::function<void(const std::string&)> progress_logger();
 std::string human_bytes(uint64_t n);

@@ -86,8 +86,17 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   req.rejects = &rejects;
   if (a.per_event) req.per_event_path = a.output;
   if (!a.quiet) req.log = progress_logger();
+  const std::string started = now_text();
+  nlohmann::json health = {{"RunId", req.run_id}, {"Kind", "score"}, {"Started", started},
+                           {"ModelVersion", req.model_version}, {"Inputs", a.input.paths}};
   auto out = run_score(req);
-  if (!out) return report_error(out.status());
+  if (!out) {
+    if (!a.no_store) {
+      health.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {out.status().message()}}});
+      record_health(a.store, health);
+    }
+    return report_error(out.status());
+  }
 
   std::string store_path = a.store;
   if (!a.no_store) {
@@ -99,6 +108,20 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
     if (Status s = write_jsonl(a.output, out->results); !s) return report_error(s);
 
   const ScoreReport& r = out->report;
+  if (!a.no_store) {
+    health.update({{"Finished", now_text()}, {"DurationSeconds", r.seconds}, {"Status", "ok"},
+                   {"FilesRead", r.read.files_read}, {"Records", r.read.records}, {"Events", r.events},
+                   {"Rejected", rejects.total()}, {"Users", model->users.size()}, {"Resources", model->resources.size()},
+                   {"UnseenUsers", r.unseen_user_pairs}, {"UnseenResources", r.unseen_resource_pairs},
+                   {"Results", out->results.size()},
+                   {"Details", {{"pairs", r.pairs}, {"new_pairs", r.new_pairs}, {"no_history_pairs", r.no_history_pairs},
+                                {"cross_component_pairs", r.cross_component_pairs},
+                                {"above_threshold_pairs", r.above_threshold_pairs},
+                                {"threshold", values->get_real("threshold")}, {"duplicates", r.duplicates},
+                                {"histogram", {{"min", ScoreReport::kHistogramMin}, {"width", ScoreReport::kHistogramWidth},
+                                               {"counts", r.histogram}}}}}});
+    record_health(a.store, health);
+  }
   if (a.json) {
     nlohmann::json j = {{"run_id", req.run_id}, {"model_version", req.model_version},
                         {"events", r.events}, {"duplicates", r.duplicates}, {"rejected", rejects.total()},
@@ -139,8 +162,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
 
 Runner register_score(CLI::App& app, TemplateChoice& tc) {
   auto args = std::make_shared<ScoreArgs>();
-  const char* env_store = std::getenv("BYOML_STORE");
-  args->store = env_store && *env_store ? env_store : "byoml.db";
+  args->store = default_store();
   auto* cmd = app.add_subcommand(
       "score", "Score every access in a window with the current model: the highest-scoring user-resource pairs above "
                "the threshold go to the results store, each with severity, reasons and an explanation");

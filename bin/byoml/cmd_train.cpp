@@ -16,6 +16,8 @@ struct TrainArgs {
   std::string model_dir;
   std::string allowlist_path;
   int threads = 0;
+  std::string store;
+  bool no_store = false;
   bool json = false;
   bool quiet = false;
 };
@@ -45,10 +47,29 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   req.rejects = &rejects;
   req.threads = resolve_threads(a.threads);
   if (!a.quiet) req.log = progress_logger();
+  nlohmann::json health = {{"RunId", fmt::format("train-{}", now_text())}, {"Kind", "train"}, {"Started", now_text()},
+                           {"Inputs", a.input.paths}};
+  auto fail = [&](const Status& st) {
+    if (!a.no_store) {
+      health.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {st.message()}}});
+      record_health(a.store, health);
+    }
+    return report_error(st);
+  };
   auto out = run_train(req);
-  if (!out) return report_error(out.status());
+  if (!out) return fail(out.status());
   auto version = reg->add(out->model);
-  if (!version) return report_error(version.status());
+  if (!version) return fail(version.status());
+  if (!a.no_store) {
+    const TrainReport& tr = out->report;
+    health.update({{"Finished", now_text()}, {"DurationSeconds", tr.read_seconds + tr.fit_seconds}, {"Status", "ok"},
+                   {"ModelVersion", *version}, {"FilesRead", tr.read.files_read}, {"Records", tr.read.records},
+                   {"Events", tr.events}, {"Rejected", rejects.total()}, {"Users", out->model.users.size()},
+                   {"Resources", out->model.resources.size()},
+                   {"Details", {{"pairs", tr.pairs}, {"duplicates", tr.duplicates}, {"allowlisted_pairs", tr.allowlisted_pairs},
+                                {"fingerprint", out->model.info["data"]["fingerprint"]}}}});
+    record_health(a.store, health);
+  }
 
   const TrainReport& r = out->report;
   const AccessAnomalyModel& m = out->model;
@@ -92,6 +113,10 @@ Runner register_train(CLI::App& app, TemplateChoice& tc) {
   cmd->add_option("--allowlist", args->allowlist_path,
                   "YAML allowlist; its skip-model-update entries keep accesses out of training");
   cmd->add_option("--threads", args->threads, "Threads (0: all cores); results do not depend on it")->capture_default_str();
+  args->store = default_store();
+  cmd->add_option("--store", args->store, "Results store that gets this run's health row [env BYOML_STORE]")
+      ->capture_default_str();
+  cmd->add_flag("--no-store", args->no_store, "Do not record the run in the results store");
   cmd->add_flag("--json", args->json, "Print the model's metadata as JSON");
   cmd->add_flag("--quiet,-q", args->quiet, "No progress lines on standard error");
   tc.add(cmd);

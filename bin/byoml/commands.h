@@ -18,5 +18,10 @@ Runner register_train(CLI::App& app, TemplateChoice& tmpl);
 Runner register_score(CLI::App& app, TemplateChoice& tmpl);
 Runner register_evaluate(CLI::App& app);
 Runner register_models(CLI::App& app);
+Runner register_rules(CLI::App& app);  // rules, query, incidents
+Runner register_report(CLI::App& app);
+
+// The results store named by BYOML_STORE, or byoml.db in the working directory.
+std::string default_store();
 
 }  // namespace byoml::cli

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -82,6 +83,8 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   AccessScorer scorer(m, so);
   std::vector<PairScore> scores = scorer.score(pairs);
   for (const auto& s : scores) {
+    auto bin = static_cast<int64_t>(std::floor((s.score - ScoreReport::kHistogramMin) / ScoreReport::kHistogramWidth));
+    ++rep.histogram[static_cast<size_t>(std::clamp<int64_t>(bin, 0, static_cast<int64_t>(rep.histogram.size()) - 1))];
     rep.unseen_user_pairs += (s.reasons & kReasonUnseenUser) != 0;
     rep.unseen_resource_pairs += (s.reasons & kReasonUnseenResource) != 0;
     rep.no_history_pairs += (s.reasons & kReasonNoHistory) != 0;

@@ -34,6 +34,9 @@ struct ScoreReport {
   uint64_t unseen_user_pairs = 0, unseen_resource_pairs = 0, no_history_pairs = 0, new_pairs = 0,
            cross_component_pairs = 0, allowlisted_pairs = 0, above_threshold_pairs = 0;
   double seconds = 0;
+  // Pair scores in bins of kHistogramWidth from kHistogramMin (ends clamped), for reports.
+  static constexpr double kHistogramMin = -5, kHistogramWidth = 0.25;
+  std::vector<uint64_t> histogram = std::vector<uint64_t>(80, 0);
 };
 
 struct ScoreOutcome {

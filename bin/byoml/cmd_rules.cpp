@@ -1,0 +1,185 @@
+// byoml rules run | byoml query | byoml incidents list|show|close: Sentinel-style analytics
+// over the local results store.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "byoml/rules/rule_engine.h"
+#include "commands.h"
+
+namespace byoml::cli {
+namespace {
+
+struct RulesArgs {
+  std::string store;
+  std::string rules_dir;
+  std::string now;
+  std::string query;
+  std::string status;
+  std::string classification = "TruePositive";
+  std::string comment;
+  int64_t incident = 0;
+  bool json = false;
+};
+
+Result<Ticks> now_of(const std::string& text) {
+  if (text.empty()) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+    return static_cast<Ticks>(us.count()) * 10;
+  }
+  auto t = parse_timestamp(text);
+  if (!t) return Status(ErrorCode::kInvalidArgument, "--now: " + t.status().message());
+  return *t;
+}
+
+std::string cell(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
+
+void print_table(const std::vector<nlohmann::json>& rows) {
+  if (rows.empty()) {
+    fmt::print("(no rows)\n");
+    return;
+  }
+  std::vector<std::string> cols;
+  for (const auto& [k, v] : rows[0].items()) cols.push_back(k);
+  std::vector<size_t> width(cols.size());
+  for (size_t c = 0; c < cols.size(); ++c) {
+    width[c] = cols[c].size();
+    for (const auto& r : rows) width[c] = std::min<size_t>(60, std::max(width[c], cell(r[cols[c]]).size()));
+  }
+  for (size_t c = 0; c < cols.size(); ++c) fmt::print("{:<{}}  ", cols[c], width[c]);
+  fmt::print("\n");
+  for (const auto& r : rows) {
+    for (size_t c = 0; c < cols.size(); ++c) fmt::print("{:<{}}  ", cell(r[cols[c]]).substr(0, 60), width[c]);
+    fmt::print("\n");
+  }
+}
+
+Result<ResultStore> open_store(const std::string& path) { return ResultStore::open(path); }
+
+int run_rules_cmd(const RulesArgs& a) {
+  auto now = now_of(a.now);
+  if (!now) return report_error(now.status());
+  auto rules = load_rules(a.rules_dir);
+  if (!rules) return report_error(rules.status());
+  auto store = open_store(a.store);
+  if (!store) return report_error(store.status());
+  auto outcomes = run_rules(*store, *rules, *now);
+  int failed = 0;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& o : outcomes) {
+    failed += !o.error.empty();
+    out.push_back({{"rule_id", o.rule_id}, {"rule", o.rule_name}, {"rows", o.rows}, {"triggered", o.triggered},
+                   {"suppressed", o.suppressed}, {"alerts", o.alerts}, {"incidents_created", o.incidents_created},
+                   {"incidents_updated", o.incidents_updated},
+                   {"error", o.error.empty() ? nlohmann::json() : nlohmann::json(o.error)}});
+  }
+  nlohmann::json health = {{"RunId", fmt::format("rules-{}", format_timestamp(*now))}, {"Kind", "rules"},
+                           {"Started", format_timestamp(*now)}, {"Status", failed ? "failed" : "ok"},
+                           {"Inputs", a.rules_dir}, {"Results", out.size()}, {"Details", out}};
+  (void)store->record_run(health);
+  if (a.json) {
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    fmt::print("rules       {} from {} at {}\n", outcomes.size(), a.rules_dir, format_timestamp(*now, 0));
+    for (const auto& o : outcomes) {
+      if (!o.error.empty()) {
+        fmt::print("  FAILED    {}: {}\n", o.rule_name, o.error);
+        continue;
+      }
+      fmt::print("  {:<9} {}: {} rows, {} alerts, {} new incidents, {} updated\n",
+                 o.suppressed ? "suppressed" : o.triggered ? "triggered" : "quiet", o.rule_name, o.rows, o.alerts,
+                 o.incidents_created.size(), o.incidents_updated.size());
+    }
+  }
+  return failed ? kExitFailure : kExitOk;
+}
+
+int run_query_cmd(const RulesArgs& a) {
+  auto now = now_of(a.now);
+  if (!now) return report_error(now.status());
+  auto store = open_store(a.store);
+  if (!store) return report_error(store.status());
+  auto rows = run_kql(*store, a.query, *now);
+  if (!rows) return report_error(Status(ErrorCode::kInvalidArgument, rows.status().message()));
+  if (a.json) {
+    for (const auto& r : *rows) std::cout << r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    print_table(*rows);
+  }
+  return kExitOk;
+}
+
+int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
+  auto store = open_store(a.store);
+  if (!store) return report_error(store.status());
+  if (action == "list") {
+    auto rows = list_incidents(*store, a.status);
+    if (!rows) return report_error(rows.status());
+    if (a.json) std::cout << nlohmann::json(*rows).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    else print_table(*rows);
+    return kExitOk;
+  }
+  if (action == "show") {
+    auto inc = get_incident(*store, a.incident);
+    if (!inc) return report_error(inc.status());
+    std::cout << inc->dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  auto now = now_of(a.now);
+  if (!now) return report_error(now.status());
+  Status st = close_incident(*store, a.incident, a.classification, a.comment, *now);
+  if (!st) return report_error(st);
+  fmt::print("incident {} closed as {}\n", a.incident, a.classification);
+  return kExitOk;
+}
+
+}  // namespace
+
+std::string default_store() {
+  const char* env = std::getenv("BYOML_STORE");
+  return env && *env ? env : "byoml.db";
+}
+
+Runner register_rules(CLI::App& app) {
+  auto args = std::make_shared<RulesArgs>();
+  args->store = default_store();
+  args->rules_dir = "rules";
+  auto* rules = app.add_subcommand("rules", "Run Sentinel-style analytics rules (YAML) over the results store");
+  rules->require_subcommand(1);
+  auto* run = rules->add_subcommand("run", "Run every enabled rule once: query, trigger, suppression, alerts, incidents");
+  run->footer(
+      "Example:\n"
+      "  byoml rules run --rules rules/ --store demo/byoml.db\n"
+      "  byoml rules run --now 2026-11-09T00:00:00Z     # as if it ran then (queryPeriod counts back from it)");
+  run->add_option("--rules,-r", args->rules_dir, "Rule file or directory of *.yaml")->capture_default_str();
+  auto* query = app.add_subcommand("query", "Run one KQL query (byoml's subset) over the results store and print the rows");
+  query->footer("Example:\n  byoml query 'AnomalousResourceAccessResult_CL | where AnomalyScore > 2 | top 10 by AnomalyScore'");
+  query->add_option("kql", args->query, "The query")->required();
+  auto* incidents = app.add_subcommand("incidents", "List, show and close incidents raised by rules");
+  incidents->require_subcommand(1);
+  auto* ls = incidents->add_subcommand("list", "Incidents, newest first");
+  ls->add_option("--status", args->status, "New, Active or Closed (default: all)");
+  auto* show = incidents->add_subcommand("show", "One incident with its alerts, entities and query rows");
+  show->add_option("id", args->incident, "Incident id")->required();
+  auto* close = incidents->add_subcommand("close", "Close an incident");
+  close->add_option("id", args->incident, "Incident id")->required();
+  close->add_option("--classification", args->classification, "TruePositive, FalsePositive, BenignPositive, Undetermined")
+      ->capture_default_str();
+  close->add_option("--comment", args->comment, "Why");
+  for (auto* c : {run, query, ls, show, close}) {
+    c->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE]")->capture_default_str();
+    c->add_flag("--json", args->json, "JSON output");
+  }
+  for (auto* c : {run, query, close}) c->add_option("--now", args->now, "The time to run at (default: now, UTC)");
+  return [=]() {
+    if (run->parsed()) return run_rules_cmd(*args);
+    if (query->parsed()) return run_query_cmd(*args);
+    if (ls->parsed()) return run_incidents_cmd(*args, "list");
+    if (show->parsed()) return run_incidents_cmd(*args, "show");
+    if (close->parsed()) return run_incidents_cmd(*args, "close");
+    return -1;
+  };
+}
+
+}  // namespace byoml::cli
