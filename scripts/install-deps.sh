@@ -9,7 +9,11 @@ packages=(
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium  # headless, for the report test
 )
+# The report's charting library comes from npm (web/package-lock.json). Keep a Node.js that is
+# already there (it may not be Debian's); otherwise take Debian's.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   TemplateChoice tmpl;
   if (auto st = tmpl.load(argc, argv); !st) return report_error(st);
   std::vector<Runner> runners = {register_inspect(app, tmpl), register_sample(app),          register_train(app, tmpl),
-                                 register_score(app, tmpl),   register_evaluate(app),        register_models(app),       register_rules(app),
+                                 register_score(app, tmpl),   register_evaluate(app),        register_models(app),       register_rules(app),        register_report(app),
                                  register_template(app),      register_params(app, tmpl)};
   try {
     app.parse(argc, argv);

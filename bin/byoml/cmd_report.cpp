@@ -1,0 +1,49 @@
+// byoml report: one self-contained HTML file from the results store.
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "byoml/report/html_report.h"
+#include "commands.h"
+
+namespace byoml::cli {
+namespace {
+
+struct ReportArgs {
+  std::string store;
+  std::string output = "byoml-report.html";
+  ReportOptions options;
+};
+
+int run_report(ReportArgs& a) {
+  auto store = ResultStore::open(a.store);
+  if (!store) return report_error(store.status());
+  auto now = parse_timestamp(now_text());
+  a.options.now = now ? *now : 0;
+  auto html = render_report(*store, a.options);
+  if (!html) return report_error(html.status());
+  std::ofstream out(a.output, std::ios::binary | std::ios::trunc);
+  out << *html;
+  if (!out.flush()) return report_error(Status(ErrorCode::kIo, fmt::format("{}: cannot write", a.output)));
+  fmt::print("report      {} ({:.1f} MiB, opens offline in any browser)\n", a.output,
+             static_cast<double>(html->size()) / 1048576.0);
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner register_report(CLI::App& app) {
+  auto args = std::make_shared<ReportArgs>();
+  args->store = default_store();
+  auto* cmd = app.add_subcommand("report", "Write one self-contained HTML report: Sankey of users and shares, score "
+                                           "distribution, top anomalies with explanations, drill-down per user, "
+                                           "open incidents, run health");
+  cmd->footer("Example:\n  byoml report --store demo/byoml.db --output demo/report.html");
+  cmd->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE]")->capture_default_str();
+  cmd->add_option("--output,-o", args->output, "HTML file to write")->capture_default_str();
+  cmd->add_option("--run", args->options.run_id, "Scoring run to show (default: the latest)");
+  cmd->add_option("--title", args->options.title, "Page title")->capture_default_str();
+  return [args, cmd]() { return cmd->parsed() ? run_report(*args) : -1; };
+}
+
+}  // namespace byoml::cli
