@@ -1,0 +1,92 @@
+// The HTML report opened by headless Chromium (Debian's, started by the test): no script
+// errors, every chart drew, hostile names stay text, and a screenshot is kept.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "byoml/report/html_report.h"
+#include "byoml/templates/detection_template.h"
+#include "test_util.h"
+
+namespace byoml {
+namespace {
+
+struct Browser {
+  int code;
+  std::string out;
+};
+
+// Loads a file headless and returns the DOM after scripts ran (virtual time lets them finish).
+Browser chromium(const std::string& args) {
+  std::string cmd = "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=15000 " + args +
+                    " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string body_tag(const std::string& dom) {
+  auto at = dom.find("<body");
+  return at == std::string::npos ? "" : dom.substr(at, dom.find('>', at) - at + 1);
+}
+
+TEST(Report, FullPipelineReportOpensInChromiumWithEveryChartDrawn) {
+  test::TempDir dir;
+  std::string d = dir.path().string(), db = dir.file("byoml.db");
+  ASSERT_EQ(test::run("sample -q --events 60000 --output " + d).code, 0);
+  ASSERT_EQ(test::run("train -q --input " + d + "/export --to 2026-11-02 --model " + d + "/models --store " + db).code, 0);
+  ASSERT_EQ(test::run("score -q --input " + d + "/export --from 2026-11-02 --model " + d + "/models --store " + db).code, 0);
+  auto rules = test::run("rules run --rules " + std::string(BYOML_SOURCE_DIR) + "/rules --store " + db +
+                         " --now 2026-11-09T00:00:00Z");
+  ASSERT_EQ(rules.code, 0) << rules.out;
+  auto rep = test::run("report --store " + db + " --output " + d + "/report.html");
+  ASSERT_EQ(rep.code, 0) << rep.out;
+  auto page = chromium("--dump-dom file://" + d + "/report.html");
+  ASSERT_EQ(page.code, 0) << "is Debian's chromium installed? (scripts/install-deps.sh)";
+  std::string body = body_tag(page.out);
+  EXPECT_NE(body.find("data-errors=\"0\""), std::string::npos) << body;
+  EXPECT_NE(body.find("data-charts=\"3\""), std::string::npos) << body;
+  EXPECT_NE(body.find("data-ready=\"true\""), std::string::npos) << body;
+  EXPECT_NE(page.out.find("Scoring run"), std::string::npos);
+  // The screenshot is kept in the build tree for people to look at.
+  std::string shot = std::string(BYOML_BINARY_DIR) + "/report-screenshot.png";
+  std::filesystem::remove(shot);
+  chromium("--window-size=1400,2400 --screenshot=" + shot + " file://" + d + "/report.html");
+  ASSERT_TRUE(std::filesystem::exists(shot));
+  EXPECT_GT(std::filesystem::file_size(shot), 20000u) << "a blank page compresses to almost nothing";
+}
+
+TEST(Report, HostileNamesAreShownAsTextNotRun) {
+  test::TempDir dir;
+  auto store = ResultStore::open(dir.file("r.db"));
+  ASSERT_TRUE(store);
+  const std::string evil = "</script><script>document.title='pwned'</script><img src=x onerror=alert(1)>";
+  nlohmann::json row = {{"TimeGenerated", "2026-11-02T10:00:00.0000000Z"}, {"User", evil}, {"Resource", "\\\\fs\\" + evil},
+                        {"AnomalyScore", 3.5}, {"Severity", 99.0}, {"Reasons", {"new_pair"}}, {"RunId", "run-1"},
+                        {"Explanation", {{"usual_resources", {{{"resource", evil}, {"likelihood", 1.0}}}}}}};
+  ASSERT_TRUE(store->insert(default_template().output, {row}));
+  ASSERT_TRUE(store->record_run({{"RunId", "run-1"}, {"Kind", "score"}, {"Status", "ok"}, {"Started", "2026-11-02T11:00:00Z"},
+                                 {"Errors", {evil}}, {"Details", {{"threshold", 0.5}}}}));
+  ReportOptions o;
+  o.title = evil;
+  o.now = make_ticks(2026, 11, 2, 12);
+  auto html = render_report(*store, o);
+  ASSERT_TRUE(html) << html.status().message();
+  std::string path = dir.write("report.html", *html);
+  auto page = chromium("--dump-dom file://" + path);
+  ASSERT_EQ(page.code, 0);
+  std::string body = body_tag(page.out);
+  EXPECT_NE(body.find("data-errors=\"0\""), std::string::npos) << body;
+  EXPECT_NE(body.find("data-charts=\"3\""), std::string::npos) << body;
+  EXPECT_EQ(page.out.find("<img src=\"x\""), std::string::npos) << "markup from a name became an element";
+  EXPECT_EQ(page.out.find("pwned</title>"), std::string::npos);
+  EXPECT_NE(page.out.find("&lt;/script&gt;&lt;script&gt;"), std::string::npos) << "the name is shown as text";
+}
+
+}  // namespace
+}  // namespace byoml
