@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The demo: generate a company's share-access logs in the export layout, train on four weeks,
-# score the fifth, write results to the store, and measure them against the ground truth.
+# The demo, the whole job: generate a company's share-access logs in the export layout, train on
+# four weeks, score the fifth into the results store, run the analytics rule, raise incidents,
+# write the HTML report, and measure the scores against the ground truth.
 set -euo pipefail
 byoml=$1
 out=$2
+rules=$(dirname "$0")/../rules
 rm -rf "$out"
+export BYOML_STORE="$out/byoml.db"
 echo "== byoml sample: a generated company, 28 days of training and 7 days with novelty and anomalies"
 "$byoml" sample --output "$out" --events 300000
 from=$(grep -A2 '"test_window"' "$out/manifest.json" | sed -n 's/.*"from": "\(.*\)".*/\1/p')
@@ -17,8 +20,16 @@ echo "== byoml train: the training window, before $from"
 "$byoml" train --input "$out/export" --to "$from" --model "$out/models"
 echo
 echo "== byoml score: the test week; the top results go to the results store"
-"$byoml" score --input "$out/export" --from "$from" --to "$to" --model "$out/models" --store "$out/byoml.db" \
-  --output "$out/results.jsonl"
+"$byoml" score --input "$out/export" --from "$from" --to "$to" --model "$out/models" --output "$out/results.jsonl"
+echo
+echo "== byoml rules run: byoml's analytics rule over the results store, as Sentinel would run it at the end of the week"
+"$byoml" rules run --rules "$rules" --now "$to"
+echo
+echo "== byoml incidents list"
+"$byoml" incidents list
+echo
+echo "== byoml report"
+"$byoml" report --output "$out/report.html" --title "byoml demo: anomalous file share access"
 echo
 echo "== byoml evaluate: every event of the test week against the ground truth"
 "$byoml" score --quiet --input "$out/export" --from "$from" --to "$to" --model "$out/models" --no-store \
@@ -27,11 +38,13 @@ echo "== byoml evaluate: every event of the test week against the ground truth"
 echo
 cat <<MSG
 Where to look:
+  $out/report.html     THE REPORT: open it in a browser (self-contained, works offline)
   $out/export/         the logs, in Log Analytics continuous-export layout (y=/m=/d=/h=/m=/PT05M.json)
   $out/models/         the model registry (byoml models list --model $out/models)
   $out/byoml.db        results store (SQLite), table AnomalousResourceAccessResult_CL
   $out/results.jsonl   the same result rows, with explanations, as JSON Lines
   $out/scores.jsonl    every scored event of the test week
   $out/labels.csv      ground truth for every 5140 event of the test week (normal / novelty / anomaly)
-Next: byoml score --help, byoml models show --model $out/models, byoml params
+Next: byoml query --store $out/byoml.db 'AnomalousResourceAccessResult_CL | top 10 by AnomalyScore'
+      byoml incidents show 1 --store $out/byoml.db, byoml models show --model $out/models, byoml --help
 MSG

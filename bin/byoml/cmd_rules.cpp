@@ -116,8 +116,15 @@ int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
   if (action == "list") {
     auto rows = list_incidents(*store, a.status);
     if (!rows) return report_error(rows.status());
-    if (a.json) std::cout << nlohmann::json(*rows).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    else print_table(*rows);
+    if (a.json) {
+      std::cout << nlohmann::json(*rows).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+      std::vector<nlohmann::json> brief;
+      for (const auto& r : *rows)
+        brief.push_back({{"Id", r["IncidentId"]}, {"Status", r["Status"]}, {"Severity", r["Severity"]},
+                         {"Alerts", r["AlertCount"]}, {"Updated", r["Updated"]}, {"Title", r["Title"]}});
+      print_table(brief);
+    }
     return kExitOk;
   }
   if (action == "show") {
