@@ -20,6 +20,7 @@ struct RulesArgs {
   std::string classification = "TruePositive";
   std::string comment;
   int64_t incident = 0;
+  bool force = false;
   bool json = false;
 };
 
@@ -64,12 +65,12 @@ int run_rules_cmd(const RulesArgs& a) {
   if (!rules) return report_error(rules.status());
   auto store = open_store(a.store);
   if (!store) return report_error(store.status());
-  auto outcomes = run_rules(*store, *rules, *now);
+  auto outcomes = run_rules(*store, *rules, *now, a.force);
   int failed = 0;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& o : outcomes) {
     failed += !o.error.empty();
-    out.push_back({{"rule_id", o.rule_id}, {"rule", o.rule_name}, {"rows", o.rows}, {"triggered", o.triggered},
+    out.push_back({{"rule_id", o.rule_id}, {"rule", o.rule_name}, {"not_due", o.not_due}, {"rows", o.rows}, {"triggered", o.triggered},
                    {"suppressed", o.suppressed}, {"alerts", o.alerts}, {"incidents_created", o.incidents_created},
                    {"incidents_updated", o.incidents_updated},
                    {"error", o.error.empty() ? nlohmann::json() : nlohmann::json(o.error)}});
@@ -85,6 +86,10 @@ int run_rules_cmd(const RulesArgs& a) {
     for (const auto& o : outcomes) {
       if (!o.error.empty()) {
         fmt::print("  FAILED    {}: {}\n", o.rule_name, o.error);
+        continue;
+      }
+      if (o.not_due) {
+        fmt::print("  not due   {}: ran less than its queryFrequency ago (--force runs it anyway)\n", o.rule_name);
         continue;
       }
       fmt::print("  {:<9} {}: {} rows, {} alerts, {} new incidents, {} updated\n",
@@ -158,8 +163,10 @@ Runner register_rules(CLI::App& app) {
   run->footer(
       "Example:\n"
       "  byoml rules run --rules rules/ --store demo/byoml.db\n"
-      "  byoml rules run --now 2026-11-09T00:00:00Z     # as if it ran then (queryPeriod counts back from it)");
+      "  byoml rules run --now 2026-11-09T00:00:00Z     # as if it ran then (queryPeriod counts back from it)\n"
+      "Call it from cron as often as the most frequent rule; each rule runs when its queryFrequency is due.");
   run->add_option("--rules,-r", args->rules_dir, "Rule file or directory of *.yaml")->capture_default_str();
+  run->add_flag("--force", args->force, "Run every enabled rule, also those that ran less than queryFrequency ago");
   auto* query = app.add_subcommand("query", "Run one KQL query (byoml's subset) over the results store and print the rows");
   query->footer("Example:\n  byoml query 'AnomalousResourceAccessResult_CL | where AnomalyScore > 2 | top 10 by AnomalyScore'");
   query->add_option("kql", args->query, "The query")->required();

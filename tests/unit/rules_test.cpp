@@ -212,7 +212,7 @@ incidentConfiguration:
 
 TEST_F(Rules, SuppressionAndTriggerThreshold) {
   AnalyticsRule r = rule("suppressionEnabled: true\nsuppressionDuration: 1h\n");
-  auto at = [&](Ticks t) { return run_rules(*store_, {r}, t)[0]; };
+  auto at = [&](Ticks t) { return run_rules(*store_, {r}, t, /*force=*/true)[0]; };
   auto first = at(kNow);
   EXPECT_TRUE(first.triggered);
   EXPECT_EQ(first.alerts, 1) << "SingleAlert: one alert for all rows";
@@ -223,15 +223,36 @@ TEST_F(Rules, SuppressionAndTriggerThreshold) {
   EXPECT_FALSE(later.suppressed);
   EXPECT_EQ(later.alerts, 1);
   EXPECT_EQ(incidents(), 2) << "no grouping: an incident per alert";
+  EXPECT_TRUE(run_rules(*store_, {r}, kNow + 100 * kTicksPerMinute)[0].not_due) << "ran 10 minutes ago; queryFrequency 1h";
+  EXPECT_FALSE(run_rules(*store_, {r}, kNow + 150 * kTicksPerMinute)[0].not_due);
   AnalyticsRule high = rule("");
   high.trigger_threshold = 5;
-  EXPECT_FALSE(run_rules(*store_, {high}, kNow)[0].triggered);
+  EXPECT_FALSE(run_rules(*store_, {high}, kNow, true)[0].triggered);
   AnalyticsRule bad = rule("");
   bad.query = "AnomalousResourceAccessResult_CL | join x";
-  auto o = run_rules(*store_, {bad, high}, kNow);
+  auto o = run_rules(*store_, {bad, high}, kNow, true);
   ASSERT_EQ(o.size(), 2u);
   EXPECT_NE(o[0].error.find("unsupported operator 'join'"), std::string::npos);
   EXPECT_TRUE(o[1].error.empty()) << "a failing rule does not stop the others";
+}
+
+TEST(ResultStore, MigratesAVersionOneStoreForward) {
+  test::TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("old.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE \"AnomalousResourceAccessResult_CL\" (\"User\" TEXT); "
+                               "INSERT INTO \"AnomalousResourceAccessResult_CL\" VALUES ('alice'); PRAGMA user_version=1;",
+                           nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = ResultStore::open(dir.file("old.db"));
+  ASSERT_TRUE(s) << s.status().message();
+  EXPECT_EQ(s->schema_version(), kStoreSchemaVersion);
+  EXPECT_EQ(*s->count("AnomalousResourceAccessResult_CL"), 1u) << "results survive the migration";
+  EXPECT_FALSE(s->columns("byoml_runs").empty());
+  EXPECT_FALSE(s->columns("byoml_incidents").empty());
+  EXPECT_TRUE(s->record_run({{"RunId", "r1"}, {"Kind", "score"}}));
 }
 
 TEST(RuleFiles, ParseErrorsNameTheFileAndLine) {

@@ -178,7 +178,7 @@ Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::strin
   return st.rows();
 }
 
-std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now) {
+std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now, bool force) {
   std::vector<RuleOutcome> out;
   sqlite3* db = store.db();
   for (const auto& r : rules) {
@@ -186,6 +186,15 @@ std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<Analyti
     RuleOutcome o;
     o.rule_id = r.id;
     o.rule_name = r.name;
+    if (!force) {
+      Stmt recent(db, "SELECT count(*) AS n FROM byoml_rule_runs WHERE RuleId = ?1 AND RunTime > ?2 AND RunTime <= ?3");
+      auto n = recent.bind(1, r.id).bind(2, format_timestamp(now - r.query_frequency)).bind(3, format_timestamp(now)).rows();
+      if (n && !n->empty() && (*n)[0]["n"].get<int64_t>() > 0) {
+        o.not_due = true;
+        out.push_back(std::move(o));
+        continue;
+      }
+    }
     if (r.suppression_enabled) {
       Stmt last(db, "SELECT count(*) AS n FROM byoml_rule_runs WHERE RuleId = ?1 AND Triggered = 1 AND Suppressed = 0 "
                     "AND RunTime > ?2 AND RunTime <= ?3");

@@ -19,14 +19,17 @@ Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::strin
 struct RuleOutcome {
   std::string rule_id, rule_name;
   int64_t rows = 0;
+  bool not_due = false;  // ran less than queryFrequency ago
   bool triggered = false, suppressed = false;
   int alerts = 0;
   std::vector<int64_t> incidents_created, incidents_updated;
   std::string error;  // the rule failed (bad query); other rules still run
 };
 
-// Runs every enabled rule once at `now`.
-std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now);
+// Runs every enabled rule that is due at `now` (its last run is queryFrequency or more ago, or
+// `force`), as Sentinel's scheduler would when `byoml rules run` is called from cron.
+std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now,
+                                   bool force = false);
 
 // Incidents, newest first; status "" lists all (New, Active, Closed otherwise).
 Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std::string& status);
