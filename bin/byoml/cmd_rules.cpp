@@ -36,13 +36,11 @@ Result<Ticks> now_of(const std::string& text) {
 
 std::string cell(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
 
-void print_table(const std::vector<nlohmann::json>& rows) {
+void print_table(const std::vector<nlohmann::json>& rows, const std::vector<std::string>& cols) {
   if (rows.empty()) {
     fmt::print("(no rows)\n");
     return;
   }
-  std::vector<std::string> cols;
-  for (const auto& [k, v] : rows[0].items()) cols.push_back(k);
   std::vector<size_t> width(cols.size());
   for (size_t c = 0; c < cols.size(); ++c) {
     width[c] = cols[c].size();
@@ -105,12 +103,13 @@ int run_query_cmd(const RulesArgs& a) {
   if (!now) return report_error(now.status());
   auto store = open_store(a.store);
   if (!store) return report_error(store.status());
-  auto rows = run_kql(*store, a.query, *now);
+  std::vector<std::string> columns;
+  auto rows = run_kql(*store, a.query, *now, 0, &columns);
   if (!rows) return report_error(Status(ErrorCode::kInvalidArgument, rows.status().message()));
   if (a.json) {
     for (const auto& r : *rows) std::cout << r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    print_table(*rows);
+    print_table(*rows, columns);
   }
   return kExitOk;
 }
@@ -128,7 +127,7 @@ int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
       for (const auto& r : *rows)
         brief.push_back({{"Id", r["IncidentId"]}, {"Status", r["Status"]}, {"Severity", r["Severity"]},
                          {"Alerts", r["AlertCount"]}, {"Updated", r["Updated"]}, {"Title", r["Title"]}});
-      print_table(brief);
+      print_table(brief, {"Id", "Status", "Severity", "Alerts", "Updated", "Title"});
     }
     return kExitOk;
   }

@@ -44,6 +44,18 @@ TEST(Report, FullPipelineReportOpensInChromiumWithEveryChartDrawn) {
   auto rules = test::run("rules run --rules " + std::string(BYOML_SOURCE_DIR) + "/rules --store " + db +
                          " --now 2026-11-09T00:00:00Z");
   ASSERT_EQ(rules.code, 0) << rules.out;
+  auto q = test::run("query --json --store " + db + " 'byoml_runs | summarize n = count() by Kind | order by Kind asc'");
+  ASSERT_EQ(q.code, 0) << q.out;
+  EXPECT_NE(q.out.find(R"({"Kind":"rules","n":1})"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find(R"({"Kind":"score","n":1})"), std::string::npos) << q.out;
+  EXPECT_NE(q.out.find(R"({"Kind":"train","n":1})"), std::string::npos) << q.out;
+  auto bad = test::run("query --store " + db + " 'AnomalousResourceAccessResult_CL | join x'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("unsupported operator 'join'"), std::string::npos);
+  auto again = test::run("rules run --rules " + std::string(BYOML_SOURCE_DIR) + "/rules --store " + db +
+                         " --now 2026-11-09T01:00:00Z");
+  EXPECT_NE(again.out.find("not due"), std::string::npos) << again.out;
+  EXPECT_EQ(test::run("incidents close 999 --store " + db).code, 1);
   auto rep = test::run("report --store " + db + " --output " + d + "/report.html");
   ASSERT_EQ(rep.code, 0) << rep.out;
   auto page = chromium("--dump-dom file://" + d + "/report.html");

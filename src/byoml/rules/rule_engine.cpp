@@ -159,7 +159,8 @@ Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector
 
 }  // namespace
 
-Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::string& kql, Ticks now, Ticks period) {
+Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::string& kql, Ticks now, Ticks period,
+                                            std::vector<std::string>* columns) {
   BYOML_RETURN_IF_ERROR(register_kql_functions(store.db()));
   KqlContext ctx;
   ctx.now = now;
@@ -173,6 +174,7 @@ Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::strin
   }
   auto q = translate_kql(kql, ctx);
   if (!q) return q.status();
+  if (columns) *columns = q->columns;
   Stmt st(store.db(), q->sql);
   for (size_t i = 0; i < q->params.size(); ++i) st.bind(static_cast<int>(i + 1), q->params[i]);
   return st.rows();

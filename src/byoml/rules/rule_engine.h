@@ -13,8 +13,10 @@
 
 namespace byoml {
 
-// Runs one KQL query against the store's tables (period 0: no time restriction).
-Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::string& kql, Ticks now, Ticks period = 0);
+// Runs one KQL query against the store's tables (period 0: no time restriction). `columns`
+// receives the result's column order (JSON objects keep their keys sorted).
+Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::string& kql, Ticks now, Ticks period = 0,
+                                            std::vector<std::string>* columns = nullptr);
 
 struct RuleOutcome {
   std::string rule_id, rule_name;
