@@ -26,6 +26,13 @@ Status ParamOptions::apply(ParamSet& params) const {
   return {};
 }
 
+std::vector<std::string> ParamOptions::given() const {
+  std::vector<std::string> out;
+  for (const auto& [name, opt] : options_)
+    if (opt->count() > 0) out.push_back(name);
+  return out;
+}
+
 void InputOptions::add(CLI::App* app, bool positional) {
   if (positional) {
     app->add_option("paths", paths, "Files or directories: export trees, JSON Lines, .evtx, event XML, CSV")

@@ -31,6 +31,7 @@ class ParamOptions {
  public:
   void add(CLI::App* app, const std::vector<ParamSpec>& specs, const std::string& group);
   Status apply(ParamSet& params) const;
+  std::vector<std::string> given() const;  // names of the parameters set on the command line
 
  private:
   std::vector<std::pair<std::string, CLI::Option*>> options_;

@@ -63,6 +63,10 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
     for (const auto& [k, v] : trained["parameters"].items())
       if (values->has(k) && v.is_string()) (void)values->set(k, v.get<std::string>());
   if (Status st = tc.options.apply(*values); !st) return report_error(st);
+  for (const auto& name : tc.options.given())
+    if (model->params.has(name))
+      std::cerr << fmt::format("byoml: warning: {} is fixed when the model is trained; it has no effect on scoring\n",
+                               cli_option_name(name));
 
   Allowlist allowlist;
   if (!a.allowlist_path.empty()) {

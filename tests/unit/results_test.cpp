@@ -79,3 +79,44 @@ TEST(ResultStore, RefusesAStoreFromANewerByoml) {
 
 }  // namespace
 }  // namespace byoml
+
+namespace byoml {
+namespace {
+
+TEST(Evaluation, BadLinesAreCountedAndGoodOnesKept) {
+  test::TempDir dir;
+  std::string labels = dir.write("labels.csv",
+                                 "EventOriginId,TimeGenerated,Account,Computer,ShareName,Label,Kind,Incident\n"
+                                 "A1,2026-11-02T00:00:00Z,u,c,s,anomaly,share_sweep,1\n"
+                                 "b2,2026-11-02T00:00:00Z,u,c,s,normal,,\n"
+                                 "c3,2026-11-02T00:00:00Z,u,c,s,novelty,new_hire,\n");
+  std::string scores = dir.write(
+      "scores.jsonl",
+      "{\"EventOriginId\":\"a1\",\"TimeGenerated\":\"2026-11-02T01:00:00Z\",\"User\":\"u\",\"Resource\":\"r\",\"AnomalyScore\":3.0,\"SeenInTraining\":false}\n"
+      "not json at all\n"
+      "{\"EventOriginId\":\"b2\",\"TimeGenerated\":\"2026-11-02T01:00:00Z\",\"AnomalyScore\":\"high\",\"SeenInTraining\":true}\n"
+      "{\"EventOriginId\":\"b2\",\"TimeGenerated\":\"yesterday\",\"AnomalyScore\":1,\"SeenInTraining\":true}\n"
+      "{\"EventOriginId\":\"b2\",\"TimeGenerated\":\"2026-11-02T02:00:00Z\",\"User\":\"v\",\"Resource\":\"r\",\"AnomalyScore\":-1.0,\"SeenInTraining\":true}\n"
+      "{\"EventOriginId\":\"c3\",\"TimeGenerated\":\"2026-11-02T02:00:00Z\",\"User\":\"w\",\"Resource\":\"r\",\"AnomalyScore\":0.2,\"SeenInTraining\":false}\n"
+      "{\"EventOriginId\":\"zz\",\"TimeGenerated\":\"2026-11-02T02:00:00Z\",\"AnomalyScore\":0.2,\"SeenInTraining\":false}\n"
+      "{\"EventOriginId\":\"a1\",\"TimeGenerated\":\"2026-11-02T01:00:00Z\",\"AnomalyScore\":3.0,\"Seen");  // truncated
+  auto r = evaluate_files(scores, labels, 0.5);
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->bad_lines, 4u);
+  EXPECT_EQ(r->problems.size(), 4u);
+  EXPECT_NE(r->problems[0].find("scores.jsonl:2"), std::string::npos) << r->problems[0];
+  EXPECT_EQ(r->labelled_events, 3u) << "ids match case-insensitively";
+  EXPECT_EQ(r->unlabelled_scores, 1u);
+  EXPECT_EQ(r->unscored_labels, 0u);
+  EXPECT_DOUBLE_EQ(r->all.model.roc_auc, 1.0);
+  EXPECT_DOUBLE_EQ(r->all.model.recall, 1.0);
+  EXPECT_EQ(r->all.model.by_kind.at("new_hire").flagged, 0u);
+  EXPECT_EQ(r->all.first_seen.by_kind.at("new_hire").flagged, 1u) << "first-seen flags every new pair";
+  EXPECT_EQ(r->new_pairs.events, 2u);
+  EXPECT_FALSE(evaluate_files(scores, dir.write("bad.csv", "a,b\n1,2\n"), 0.5)) << "labels without the needed columns";
+  EXPECT_FALSE(evaluate_files(dir.write("empty.jsonl", ""), labels, 0.5)) << "nothing to evaluate";
+  EXPECT_FALSE(evaluate_files(dir.file("missing.jsonl"), labels, 0.5));
+}
+
+}  // namespace
+}  // namespace byoml
