@@ -110,10 +110,7 @@ void record_health(const std::string& store_path, const nlohmann::json& row) {
   if (!st) std::cerr << "byoml: warning: run health not recorded: " << st.message() << "\n";
 }
 
-std::string now_text() {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
-  return format_timestamp(static_cast<Ticks>(us.count()) * 10);
-}
+std::string now_text() { return format_timestamp(now_ticks()); }
 
 std::function<void(const std::string&)> progress_logger() {
   auto start = std::chrono::steady_clock::now();

@@ -18,8 +18,7 @@ struct ReportArgs {
 int run_report(ReportArgs& a) {
   auto store = ResultStore::open(a.store);
   if (!store) return report_error(store.status());
-  auto now = parse_timestamp(now_text());
-  a.options.now = now ? *now : 0;
+  a.options.now = now_ticks();
   auto html = render_report(*store, a.options);
   if (!html) return report_error(html.status());
   std::ofstream out(a.output, std::ios::binary | std::ios::trunc);

@@ -25,10 +25,7 @@ struct RulesArgs {
 };
 
 Result<Ticks> now_of(const std::string& text) {
-  if (text.empty()) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
-    return static_cast<Ticks>(us.count()) * 10;
-  }
+  if (text.empty()) return now_ticks();
   auto t = parse_timestamp(text);
   if (!t) return Status(ErrorCode::kInvalidArgument, "--now: " + t.status().message());
   return *t;

@@ -28,9 +28,7 @@ struct ScoreArgs {
 
 std::string new_run_id() {
   std::random_device rd;
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  Ticks t = std::chrono::duration_cast<std::chrono::microseconds>(now).count() * 10;
-  std::string stamp = format_timestamp(t, 0);
+  std::string stamp = format_timestamp(now_ticks(), 0);
   stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
   return fmt::format("{}-{:08x}", stamp, rd());
 }

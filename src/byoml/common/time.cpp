@@ -1,5 +1,7 @@
 #include "byoml/common/time.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -226,6 +228,11 @@ std::string format_duration(Ticks d) {
   if (d % kTicksPerHour == 0 && d != 0) return fmt::format("{}h", d / kTicksPerHour);
   if (d % kTicksPerMinute == 0 && d != 0) return fmt::format("{}m", d / kTicksPerMinute);
   return fmt::format("{}s", d / kTicksPerSecond);
+}
+
+Ticks now_ticks() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+  return static_cast<Ticks>(us.count()) * 10;
 }
 
 }  // namespace byoml

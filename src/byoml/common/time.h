@@ -48,6 +48,9 @@ std::string format_timestamp(Ticks t, int fraction_digits = 7);
 Result<Ticks> parse_duration(std::string_view text);
 std::string format_duration(Ticks d);
 
+// The current time (system clock), in ticks.
+Ticks now_ticks();
+
 // Start of the UTC day containing t (floor, also for times before 1970).
 Ticks day_floor(Ticks t);
 // 0 = Monday ... 6 = Sunday.

@@ -90,8 +90,7 @@ Result<TrainOutcome> run_train(const TrainRequest& req) {
   }
   m.info = {
       {"byoml", "0.1.0"},
-      {"created", format_timestamp(make_ticks(1970, 1, 1) + std::chrono::duration_cast<std::chrono::microseconds>(
-                                                             std::chrono::system_clock::now().time_since_epoch()).count() * 10, 0)},
+      {"created", format_timestamp(now_ticks(), 0)},
       {"template", {{"name", req.tmpl->name}, {"version", req.tmpl->version}, {"source", req.tmpl->source},
                     {"parameters", req.values.values()}, {"text", req.tmpl->text}}},
       {"window", {{"from", time_or_null(req.read.filter.window.from, kMinTicks)},
