@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -72,6 +73,15 @@ Result<ReadOptions> InputOptions::read_options() const {
   return o;
 }
 
+Status InputOptions::open_rejects(RejectLog& log) const {
+  return rejects_path.empty() ? Status() : log.open_sink(rejects_path);
+}
+
+Result<Allowlist> load_allowlist(const std::string& path) {
+  if (path.empty()) return Allowlist();
+  return Allowlist::load(path);
+}
+
 Status TemplateChoice::load(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -104,9 +114,38 @@ int report_error(const Status& st) {
   return st.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
-void record_health(const std::string& store_path, const nlohmann::json& row) {
-  auto store = ResultStore::open(store_path);
-  Status st = store ? store->record_run(row) : store.status();
+std::string default_store() {
+  const char* env = std::getenv("BYOML_STORE");
+  return env && *env ? env : "byoml.db";
+}
+
+void JobOptions::add(CLI::App* app, const std::string& store_help, const std::string& json_help) {
+  app->add_option("--store", store, store_help + " [env BYOML_STORE]")->capture_default_str();
+  app->add_flag("--no-store", no_store, "Do not write to the results store");
+  app->add_flag("--json", json, json_help);
+  app->add_flag("--quiet,-q", quiet, "No progress lines on standard error");
+}
+
+RunHealth::RunHealth(const JobOptions& options, std::string run_id, const std::string& kind,
+                     const std::vector<std::string>& inputs)
+    : options_(options), row_({{"RunId", std::move(run_id)}, {"Kind", kind}, {"Started", now_text()}, {"Inputs", inputs}}) {}
+
+int RunHealth::fail(const Status& st) {
+  row_.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {st.message()}}});
+  write();
+  return report_error(st);
+}
+
+void RunHealth::ok(const nlohmann::json& figures) {
+  row_.update({{"Finished", now_text()}, {"Status", "ok"}});
+  row_.update(figures);
+  write();
+}
+
+void RunHealth::write() {
+  if (options_.no_store) return;
+  auto store = ResultStore::open(options_.store);
+  Status st = store ? store->record_run(row_) : store.status();
   if (!st) std::cerr << "byoml: warning: run health not recorded: " << st.message() << "\n";
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "byoml/common/params.h"
+#include "byoml/features/allowlist.h"
 #include "byoml/sources/input_set.h"
 #include "byoml/templates/detection_template.h"
 
@@ -50,6 +51,8 @@ struct InputOptions {
   void add(CLI::App* app, bool positional);
   // Resolves the options into ReadOptions (window, tunables); errors are usage errors.
   Result<ReadOptions> read_options() const;
+  // Sends every reject to the --rejects file, when one was given.
+  Status open_rejects(RejectLog& log) const;
 };
 
 // The template named by --template (pre-scanned from argv so that its parameters become
@@ -64,10 +67,38 @@ struct TemplateChoice {
   void add(CLI::App* app);
 };
 
+// The allowlist at `path`, or an empty one when no path was given.
+Result<Allowlist> load_allowlist(const std::string& path);
+
 int report_error(const Status& st);
-// Writes a run's health row to the results store; a failure to do so is a warning only.
-void record_health(const std::string& store_path, const nlohmann::json& row);
+// The results store named by BYOML_STORE, or byoml.db in the working directory.
+std::string default_store();
 std::string now_text();
+
+// --store, --no-store, --json, --quiet: shared by the commands that run a job.
+struct JobOptions {
+  std::string store = default_store();
+  bool no_store = false;
+  bool json = false;
+  bool quiet = false;
+  void add(CLI::App* app, const std::string& store_help, const std::string& json_help);
+};
+
+// A job's health row in the results store (byoml_runs): started when constructed, then
+// finished as failed (with the error) or ok (with the job's figures). Not written with
+// --no-store; failing to write it is a warning, never the job's failure.
+class RunHealth {
+ public:
+  RunHealth(const JobOptions& options, std::string run_id, const std::string& kind, const std::vector<std::string>& inputs);
+  // Records the failure, then reports it; returns the exit code.
+  int fail(const Status& st);
+  void ok(const nlohmann::json& figures);
+
+ private:
+  void write();
+  const JobOptions& options_;
+  nlohmann::json row_;
+};
 
 // Progress lines on standard error, each with the seconds since the command started.
 std::function<void(const std::string&)> progress_logger();

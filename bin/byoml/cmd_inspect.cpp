@@ -39,10 +39,7 @@ int run_inspect(InspectArgs& a, TemplateChoice& tc) {
 
   Vocabulary vocab;
   RejectLog rejects;
-  if (!a.input.rejects_path.empty()) {
-    Status s = rejects.open_sink(a.input.rejects_path);
-    if (!s) return report_error(s);
-  }
+  if (Status s = a.input.open_rejects(rejects); !s) return report_error(s);
   EventSummary summary(t.event_ids);
   ReadContext ctx(*mapping, vocab, *opts, rejects, [&](const EventBatch& b) { summary.add(b); });
   read_inputs(*plan, ctx);

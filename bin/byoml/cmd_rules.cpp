@@ -51,14 +51,12 @@ void print_table(const std::vector<nlohmann::json>& rows, const std::vector<std:
   }
 }
 
-Result<ResultStore> open_store(const std::string& path) { return ResultStore::open(path); }
-
 int run_rules_cmd(const RulesArgs& a) {
   auto now = now_of(a.now);
   if (!now) return report_error(now.status());
   auto rules = load_rules(a.rules_dir);
   if (!rules) return report_error(rules.status());
-  auto store = open_store(a.store);
+  auto store = ResultStore::open(a.store);
   if (!store) return report_error(store.status());
   auto outcomes = run_rules(*store, *rules, *now, a.force);
   int failed = 0;
@@ -98,7 +96,7 @@ int run_rules_cmd(const RulesArgs& a) {
 int run_query_cmd(const RulesArgs& a) {
   auto now = now_of(a.now);
   if (!now) return report_error(now.status());
-  auto store = open_store(a.store);
+  auto store = ResultStore::open(a.store);
   if (!store) return report_error(store.status());
   std::vector<std::string> columns;
   auto rows = run_kql(*store, a.query, *now, 0, &columns);
@@ -112,7 +110,7 @@ int run_query_cmd(const RulesArgs& a) {
 }
 
 int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
-  auto store = open_store(a.store);
+  auto store = ResultStore::open(a.store);
   if (!store) return report_error(store.status());
   if (action == "list") {
     auto rows = list_incidents(*store, a.status);
@@ -143,11 +141,6 @@ int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
 }
 
 }  // namespace
-
-std::string default_store() {
-  const char* env = std::getenv("BYOML_STORE");
-  return env && *env ? env : "byoml.db";
-}
 
 Runner register_rules(CLI::App& app) {
   auto args = std::make_shared<RulesArgs>();

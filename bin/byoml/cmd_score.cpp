@@ -18,12 +18,9 @@ struct ScoreArgs {
   std::string model_dir;
   int model_version = 0;
   std::string output;
-  std::string store;
   std::string allowlist_path;
   bool per_event = false;
-  bool no_store = false;
-  bool json = false;
-  bool quiet = false;
+  JobOptions job;
 };
 
 std::string new_run_id() {
@@ -66,15 +63,10 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
       std::cerr << fmt::format("byoml: warning: {} is fixed when the model is trained; it has no effect on scoring\n",
                                cli_option_name(name));
 
-  Allowlist allowlist;
-  if (!a.allowlist_path.empty()) {
-    auto al = Allowlist::load(a.allowlist_path);
-    if (!al) return report_error(al.status());
-    allowlist = std::move(al).value();
-  }
+  auto allowlist = load_allowlist(a.allowlist_path);
+  if (!allowlist) return report_error(allowlist.status());
   RejectLog rejects;
-  if (!a.input.rejects_path.empty())
-    if (Status s = rejects.open_sink(a.input.rejects_path); !s) return report_error(s);
+  if (Status s = a.input.open_rejects(rejects); !s) return report_error(s);
 
   ScoreRequest req;
   req.paths = a.input.paths;
@@ -84,47 +76,36 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   req.model = &*model;
   req.model_version = model->info.value("version", 0);
   req.run_id = new_run_id();
-  req.allowlist = &allowlist;
+  req.allowlist = &*allowlist;
   req.rejects = &rejects;
   if (a.per_event) req.per_event_path = a.output;
-  if (!a.quiet) req.log = progress_logger();
-  const std::string started = now_text();
-  nlohmann::json health = {{"RunId", req.run_id}, {"Kind", "score"}, {"Started", started},
-                           {"ModelVersion", req.model_version}, {"Inputs", a.input.paths}};
+  if (!a.job.quiet) req.log = progress_logger();
+  RunHealth health(a.job, req.run_id, "score", a.input.paths);
   auto out = run_score(req);
-  if (!out) {
-    if (!a.no_store) {
-      health.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {out.status().message()}}});
-      record_health(a.store, health);
-    }
-    return report_error(out.status());
-  }
+  if (!out) return health.fail(out.status());
 
-  std::string store_path = a.store;
-  if (!a.no_store) {
+  const std::string& store_path = a.job.store;
+  if (!a.job.no_store) {
     auto store = ResultStore::open(store_path);
-    if (!store) return report_error(store.status());
-    if (Status s = store->insert(tmpl->output, out->results); !s) return report_error(s);
+    if (!store) return health.fail(store.status());
+    if (Status s = store->insert(tmpl->output, out->results); !s) return health.fail(s);
   }
   if (!a.per_event && !a.output.empty())
-    if (Status s = write_jsonl(a.output, out->results); !s) return report_error(s);
+    if (Status s = write_jsonl(a.output, out->results); !s) return health.fail(s);
 
   const ScoreReport& r = out->report;
-  if (!a.no_store) {
-    health.update({{"Finished", now_text()}, {"DurationSeconds", r.seconds}, {"Status", "ok"},
-                   {"FilesRead", r.read.files_read}, {"Records", r.read.records}, {"Events", r.events},
-                   {"Rejected", rejects.total()}, {"Users", model->users.size()}, {"Resources", model->resources.size()},
-                   {"UnseenUsers", r.unseen_user_pairs}, {"UnseenResources", r.unseen_resource_pairs},
-                   {"Results", out->results.size()},
-                   {"Details", {{"pairs", r.pairs}, {"new_pairs", r.new_pairs}, {"no_history_pairs", r.no_history_pairs},
-                                {"cross_component_pairs", r.cross_component_pairs},
-                                {"above_threshold_pairs", r.above_threshold_pairs},
-                                {"threshold", values->get_real("threshold")}, {"duplicates", r.duplicates},
-                                {"histogram", {{"min", ScoreReport::kHistogramMin}, {"width", ScoreReport::kHistogramWidth},
-                                               {"counts", r.histogram}}}}}});
-    record_health(a.store, health);
-  }
-  if (a.json) {
+  health.ok({{"DurationSeconds", r.seconds}, {"ModelVersion", req.model_version},
+           {"FilesRead", r.read.files_read}, {"Records", r.read.records}, {"Events", r.events},
+           {"Rejected", rejects.total()}, {"Users", model->users.size()}, {"Resources", model->resources.size()},
+           {"UnseenUsers", r.unseen_user_pairs}, {"UnseenResources", r.unseen_resource_pairs},
+           {"Results", out->results.size()},
+           {"Details", {{"pairs", r.pairs}, {"new_pairs", r.new_pairs}, {"no_history_pairs", r.no_history_pairs},
+                        {"cross_component_pairs", r.cross_component_pairs},
+                        {"above_threshold_pairs", r.above_threshold_pairs},
+                        {"threshold", values->get_real("threshold")}, {"duplicates", r.duplicates},
+                        {"histogram", {{"min", ScoreReport::kHistogramMin}, {"width", ScoreReport::kHistogramWidth},
+                                       {"counts", r.histogram}}}}}});
+  if (a.job.json) {
     nlohmann::json j = {{"run_id", req.run_id}, {"model_version", req.model_version},
                         {"events", r.events}, {"duplicates", r.duplicates}, {"rejected", rejects.total()},
                         {"pairs", r.pairs}, {"unseen_user_pairs", r.unseen_user_pairs},
@@ -132,7 +113,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
                         {"new_pairs", r.new_pairs}, {"cross_component_pairs", r.cross_component_pairs},
                         {"allowlisted_pairs", r.allowlisted_pairs}, {"above_threshold_pairs", r.above_threshold_pairs},
                         {"results", out->results}, {"seconds", r.seconds},
-                        {"store", a.no_store ? nlohmann::json() : nlohmann::json(store_path)}};
+                        {"store", a.job.no_store ? nlohmann::json() : nlohmann::json(store_path)}};
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     fmt::print("run         {} with model version {}\n", req.run_id, req.model_version);
@@ -145,7 +126,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
                r.allowlisted_pairs);
     fmt::print("results     {} pairs above {} -> {} kept (top {}){}\n", r.above_threshold_pairs,
                values->get_real("threshold"), out->results.size(), values->get_int("top"),
-               a.no_store ? "" : fmt::format(", written to {} table {}", store_path, tmpl->output.table));
+               a.job.no_store ? "" : fmt::format(", written to {} table {}", store_path, tmpl->output.table));
     if (!out->results.empty()) fmt::print("\n  {:>7} {:>5}  {:<28} {:<36} {}\n", "score", "sev", "user", "resource", "reasons");
     for (size_t i = 0; i < out->results.size() && i < 15; ++i) {
       const auto& row = out->results[i];
@@ -164,7 +145,6 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
 
 Runner register_score(CLI::App& app, TemplateChoice& tc) {
   auto args = std::make_shared<ScoreArgs>();
-  args->store = default_store();
   auto* cmd = app.add_subcommand(
       "score", "Score every access in a window with the current model: the highest-scoring user-resource pairs above "
                "the threshold go to the results store, each with severity, reasons and an explanation");
@@ -183,11 +163,9 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
   cmd->add_flag("--per-event", args->per_event,
                 "Write every scored event (EventOriginId, TimeGenerated, User, Resource, AnomalyScore, Severity, "
                 "Reasons, SeenInTraining) to --output");
-  cmd->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE]")->capture_default_str();
-  cmd->add_flag("--no-store", args->no_store, "Do not write to the results store");
   cmd->add_option("--allowlist", args->allowlist_path, "YAML allowlist; skip-result entries are kept out of results");
-  cmd->add_flag("--json", args->json, "Print the run summary and result rows as JSON");
-  cmd->add_flag("--quiet,-q", args->quiet, "No progress lines on standard error");
+  args->job.add(cmd, "Results store (SQLite) for the result rows and the run's health row",
+                "Print the run summary and result rows as JSON");
   tc.add(cmd);
   return [args, &tc, cmd]() { return cmd->parsed() ? run_score_cmd(*args, tc) : -1; };
 }

@@ -16,64 +16,43 @@ struct TrainArgs {
   std::string model_dir;
   std::string allowlist_path;
   int threads = 0;
-  std::string store;
-  bool no_store = false;
-  bool json = false;
-  bool quiet = false;
+  JobOptions job;
 };
 
 int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   auto opts = a.input.read_options();
   if (!opts) return report_error(opts.status());
   if (Status st = tc.options.apply(tc.values); !st) return report_error(st);
-  Allowlist allowlist;
-  if (!a.allowlist_path.empty()) {
-    auto al = Allowlist::load(a.allowlist_path);
-    if (!al) return report_error(al.status());
-    allowlist = std::move(al).value();
-  }
+  auto allowlist = load_allowlist(a.allowlist_path);
+  if (!allowlist) return report_error(allowlist.status());
   auto reg = ModelRegistry::open(a.model_dir, /*create=*/true);
   if (!reg) return report_error(reg.status());
   RejectLog rejects;
-  if (!a.input.rejects_path.empty())
-    if (Status s = rejects.open_sink(a.input.rejects_path); !s) return report_error(s);
+  if (Status s = a.input.open_rejects(rejects); !s) return report_error(s);
 
   TrainRequest req;
   req.paths = a.input.paths;
   req.read = *opts;
   req.tmpl = tc.tmpl.get();
   req.values = tc.values;
-  req.allowlist = &allowlist;
+  req.allowlist = &*allowlist;
   req.rejects = &rejects;
   req.threads = resolve_threads(a.threads);
-  if (!a.quiet) req.log = progress_logger();
-  nlohmann::json health = {{"RunId", fmt::format("train-{}", now_text())}, {"Kind", "train"}, {"Started", now_text()},
-                           {"Inputs", a.input.paths}};
-  auto fail = [&](const Status& st) {
-    if (!a.no_store) {
-      health.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {st.message()}}});
-      record_health(a.store, health);
-    }
-    return report_error(st);
-  };
+  if (!a.job.quiet) req.log = progress_logger();
+  RunHealth health(a.job, fmt::format("train-{}", now_text()), "train", a.input.paths);
   auto out = run_train(req);
-  if (!out) return fail(out.status());
+  if (!out) return health.fail(out.status());
   auto version = reg->add(out->model);
-  if (!version) return fail(version.status());
-  if (!a.no_store) {
-    const TrainReport& tr = out->report;
-    health.update({{"Finished", now_text()}, {"DurationSeconds", tr.read_seconds + tr.fit_seconds}, {"Status", "ok"},
-                   {"ModelVersion", *version}, {"FilesRead", tr.read.files_read}, {"Records", tr.read.records},
-                   {"Events", tr.events}, {"Rejected", rejects.total()}, {"Users", out->model.users.size()},
-                   {"Resources", out->model.resources.size()},
-                   {"Details", {{"pairs", tr.pairs}, {"duplicates", tr.duplicates}, {"allowlisted_pairs", tr.allowlisted_pairs},
-                                {"fingerprint", out->model.info["data"]["fingerprint"]}}}});
-    record_health(a.store, health);
-  }
-
+  if (!version) return health.fail(version.status());
   const TrainReport& r = out->report;
   const AccessAnomalyModel& m = out->model;
-  if (a.json) {
+  health.ok({{"DurationSeconds", r.read_seconds + r.fit_seconds}, {"ModelVersion", *version},
+             {"FilesRead", r.read.files_read}, {"Records", r.read.records}, {"Events", r.events},
+             {"Rejected", rejects.total()}, {"Users", m.users.size()}, {"Resources", m.resources.size()},
+             {"Details", {{"pairs", r.pairs}, {"duplicates", r.duplicates}, {"allowlisted_pairs", r.allowlisted_pairs},
+                          {"fingerprint", m.info["data"]["fingerprint"]}}}});
+
+  if (a.job.json) {
     nlohmann::json j = m.info;
     j.erase("template");
     j["version"] = *version;
@@ -113,12 +92,7 @@ Runner register_train(CLI::App& app, TemplateChoice& tc) {
   cmd->add_option("--allowlist", args->allowlist_path,
                   "YAML allowlist; its skip-model-update entries keep accesses out of training");
   cmd->add_option("--threads", args->threads, "Threads (0: all cores); results do not depend on it")->capture_default_str();
-  args->store = default_store();
-  cmd->add_option("--store", args->store, "Results store that gets this run's health row [env BYOML_STORE]")
-      ->capture_default_str();
-  cmd->add_flag("--no-store", args->no_store, "Do not record the run in the results store");
-  cmd->add_flag("--json", args->json, "Print the model's metadata as JSON");
-  cmd->add_flag("--quiet,-q", args->quiet, "No progress lines on standard error");
+  args->job.add(cmd, "Results store that gets this run's health row", "Print the model's metadata as JSON");
   tc.add(cmd);
   return [args, &tc, cmd]() { return cmd->parsed() ? run_train_cmd(*args, tc) : -1; };
 }

@@ -21,7 +21,4 @@ Runner register_models(CLI::App& app);
 Runner register_rules(CLI::App& app);  // rules, query, incidents
 Runner register_report(CLI::App& app);
 
-// The results store named by BYOML_STORE, or byoml.db in the working directory.
-std::string default_store();
-
 }  // namespace byoml::cli
