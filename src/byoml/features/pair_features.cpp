@@ -95,7 +95,7 @@ void PairAccumulator::add(const EventBatch& b, const Vocabulary& vocab, std::vec
     hashes_[i] = key_hash({b.tenant[i], b.user[i], b.resource[i]});
     const RecordId& rid = b.record_id[i];
     // Record numbers are unique per machine only, so the machine is part of the identity.
-    digests_[i] = rid.kind == RecordId::Kind::kNone
+    digests_[i] = !dedupe_ || rid.kind == RecordId::Kind::kNone
                       ? 0
                       : mix(rid.hi ^ mix(rid.lo ^ vocab.machines.hash(b.machine[i])) ^ static_cast<uint64_t>(rid.kind));
   }
@@ -114,7 +114,7 @@ void PairAccumulator::add(const EventBatch& b, const Vocabulary& vocab, std::vec
       ++incomplete_;
       continue;
     }
-    if (dedupe_ && b.record_id[i].kind != RecordId::Kind::kNone && seen_before(digests_[i])) {
+    if (digests_[i] != 0 && seen_before(digests_[i])) {
       ++duplicates_;
       continue;
     }

@@ -154,9 +154,13 @@ std::string section(std::string_view name, const std::string& body) {
 
 std::string serialize_model(const AccessAnomalyModel& m) {
   std::string payload;
-  payload += section("meta", meta_of(m).dump());
-  {
+  auto add = [&](std::string_view name, const auto& write) {
     Writer w;
+    write(w);
+    payload += section(name, w.take());
+  };
+  payload += section("meta", meta_of(m).dump());
+  add("tenants", [&](Writer& w) {
     w.put(static_cast<uint32_t>(m.tenants.size()));
     for (const auto& t : m.tenants) {
       w.str(t.name);
@@ -166,36 +170,16 @@ std::string serialize_model(const AccessAnomalyModel& m) {
       w.put(static_cast<uint32_t>(t.quantiles.size()));
       w.bytes(t.quantiles.data(), 4 * t.quantiles.size());
     }
-    payload += section("tenants", w.take());
-  }
-  {
-    Writer w;
-    put_strings(w, m.users);
-    payload += section("users", w.take());
-  }
-  {
-    Writer w;
-    put_strings(w, m.resources);
-    payload += section("resources", w.take());
-  }
-  {
-    Writer w;
-    put_factors(w, m.user_factors);
-    payload += section("user_factors", w.take());
-  }
-  {
-    Writer w;
-    put_factors(w, m.resource_factors);
-    payload += section("resource_factors", w.take());
-  }
-  {
-    Writer w;
+  });
+  add("users", [&](Writer& w) { put_strings(w, m.users); });
+  add("resources", [&](Writer& w) { put_strings(w, m.resources); });
+  add("user_factors", [&](Writer& w) { put_factors(w, m.user_factors); });
+  add("resource_factors", [&](Writer& w) { put_factors(w, m.resource_factors); });
+  add("components", [&](Writer& w) {
     put_u32s(w, m.user_component);
     put_u32s(w, m.resource_component);
-    payload += section("components", w.take());
-  }
-  {
-    Writer w;
+  });
+  add("pairs", [&](Writer& w) {
     w.put(static_cast<uint64_t>(m.pairs.size()));
     for (const auto& p : m.pairs) {
       w.put(p.user);
@@ -205,8 +189,7 @@ std::string serialize_model(const AccessAnomalyModel& m) {
       w.put(p.last);
       w.put(p.likelihood);
     }
-    payload += section("pairs", w.take());
-  }
+  });
   Writer h;
   h.bytes(kMagic, sizeof kMagic);
   h.put(kModelFormatVersion);
