@@ -1,9 +1,11 @@
 #include "cli_common.h"
 
+#include "byoml/models/access_scorer.h"
 #include "byoml/results/result_store.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -25,13 +27,6 @@ Status ParamOptions::apply(ParamSet& params) const {
   for (const auto& [name, opt] : options_)
     if (opt->count() > 0) BYOML_RETURN_IF_ERROR(params.set(name, values_.at(name)));
   return {};
-}
-
-std::vector<std::string> ParamOptions::given() const {
-  std::vector<std::string> out;
-  for (const auto& [name, opt] : options_)
-    if (opt->count() > 0) out.push_back(name);
-  return out;
 }
 
 void InputOptions::add(CLI::App* app, bool positional) {
@@ -101,12 +96,21 @@ Status TemplateChoice::load(int argc, char** argv) {
   return {};
 }
 
-void TemplateChoice::add(CLI::App* app) {
+void TemplateChoice::add(CLI::App* app, Use use) {
   app->add_option("--template", path,
                   "Detection template (YAML): field mapping and parameters. Default: the built-in "
                   "anomalous-resource-access; `byoml template show` prints it to copy and edit")
       ->group("Template");
-  options.add(app, tmpl->params, fmt::format("Template parameters ({})", tmpl->name));
+  auto declared = [](const std::vector<ParamSpec>& specs, const std::string& name) {
+    return std::any_of(specs.begin(), specs.end(), [&](const ParamSpec& s) { return s.name == name; });
+  };
+  const auto training = access_anomaly_param_specs(), scoring = scoring_param_specs();
+  std::vector<ParamSpec> specs;
+  for (const auto& s : tmpl->params) {
+    bool is_scoring = declared(scoring, s.name), is_own = !is_scoring && !declared(training, s.name);
+    if (use == Use::kTraining || (use == Use::kScoring && is_scoring) || (use == Use::kReading && is_own)) specs.push_back(s);
+  }
+  options.add(app, specs, fmt::format("Template parameters ({})", tmpl->name));
 }
 
 int report_error(const Status& st) {

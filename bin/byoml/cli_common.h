@@ -32,7 +32,6 @@ class ParamOptions {
  public:
   void add(CLI::App* app, const std::vector<ParamSpec>& specs, const std::string& group);
   Status apply(ParamSet& params) const;
-  std::vector<std::string> given() const;  // names of the parameters set on the command line
 
  private:
   std::vector<std::pair<std::string, CLI::Option*>> options_;
@@ -64,7 +63,13 @@ struct TemplateChoice {
   ParamOptions options;
 
   Status load(int argc, char** argv);
-  void add(CLI::App* app);
+  // Which of the template's parameters a command takes as options.
+  enum class Use {
+    kReading,   // the template's own (resource_scope): they shape the mapping
+    kScoring,   // threshold and top only: the model fixes everything else, mapping included
+    kTraining,  // all
+  };
+  void add(CLI::App* app, Use use);
 };
 
 // The allowlist at `path`, or an empty one when no path was given.

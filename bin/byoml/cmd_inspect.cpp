@@ -126,7 +126,7 @@ Runner register_inspect(CLI::App& app, TemplateChoice& tc) {
       "  byoml inspect --json --rejects rejects.jsonl logs/*.evtx");
   args->input.add(cmd, /*positional=*/true);
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
-  tc.add(cmd);
+  tc.add(cmd, TemplateChoice::Use::kReading);
   return [args, &tc, cmd]() { return cmd->parsed() ? run_inspect(*args, tc) : -1; };
 }
 

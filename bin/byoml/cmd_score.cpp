@@ -58,10 +58,6 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
     for (const auto& [k, v] : trained["parameters"].items())
       if (values->has(k) && v.is_string()) (void)values->set(k, v.get<std::string>());
   if (Status st = tc.options.apply(*values); !st) return report_error(st);
-  for (const auto& name : tc.options.given())
-    if (model->params.has(name))
-      std::cerr << fmt::format("byoml: warning: {} is fixed when the model is trained; it has no effect on scoring\n",
-                               cli_option_name(name));
 
   auto allowlist = load_allowlist(a.allowlist_path);
   if (!allowlist) return report_error(allowlist.status());
@@ -166,7 +162,7 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
   cmd->add_option("--allowlist", args->allowlist_path, "YAML allowlist; skip-result entries are kept out of results");
   args->job.add(cmd, "Results store (SQLite) for the result rows and the run's health row",
                 "Print the run summary and result rows as JSON");
-  tc.add(cmd);
+  tc.add(cmd, TemplateChoice::Use::kScoring);
   return [args, &tc, cmd]() { return cmd->parsed() ? run_score_cmd(*args, tc) : -1; };
 }
 

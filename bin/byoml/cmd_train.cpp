@@ -93,7 +93,7 @@ Runner register_train(CLI::App& app, TemplateChoice& tc) {
                   "YAML allowlist; its skip-model-update entries keep accesses out of training");
   cmd->add_option("--threads", args->threads, "Threads (0: all cores); results do not depend on it")->capture_default_str();
   args->job.add(cmd, "Results store that gets this run's health row", "Print the model's metadata as JSON");
-  tc.add(cmd);
+  tc.add(cmd, TemplateChoice::Use::kTraining);
   return [args, &tc, cmd]() { return cmd->parsed() ? run_train_cmd(*args, tc) : -1; };
 }
 

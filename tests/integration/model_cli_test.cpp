@@ -172,6 +172,9 @@ TEST_F(ModelCli, UserErrorsHaveClearMessagesAndExitCodes) {
   EXPECT_NE(none.out.find("no such model directory"), std::string::npos) << none.out;
   EXPECT_EQ(run(train_args("m-bad") + " --rank 0").code, 2);
   EXPECT_EQ(run(train_args("m-bad") + " --solver magic").code, 2);
+  EXPECT_EQ(run(score_args("m-bad") + " --rank 4").code, 2) << "the model fixes training parameters";
+  EXPECT_EQ(run(score_args("m-bad") + " --resource-scope share").code, 2) << "and the mapping";
+  EXPECT_EQ(run("inspect --max-iter 3 " + path("export")).code, 2);
   auto per_event = run(score_args("m-bad") + " --per-event");
   EXPECT_EQ(per_event.code, 2);
   std::ofstream(path("bad-allow.yaml")) << "entries:\n  - colour: red\n";
