@@ -73,6 +73,22 @@ TEST(Report, FullPipelineReportOpensInChromiumWithEveryChartDrawn) {
   EXPECT_GT(std::filesystem::file_size(shot), 20000u) << "a blank page compresses to almost nothing";
 }
 
+TEST(Report, AnEmptyStoreGivesAPageThatSaysSo) {
+  test::TempDir dir;
+  auto store = ResultStore::open(dir.file("empty.db"));
+  ASSERT_TRUE(store);
+  auto html = render_report(*store, {});
+  ASSERT_TRUE(html) << html.status().message();
+  auto page = chromium("--dump-dom file://" + dir.write("report.html", *html));
+  std::string body = body_tag(page.out);
+  EXPECT_NE(body.find("data-errors=\"0\""), std::string::npos) << body;
+  EXPECT_NE(body.find("data-charts=\"3\""), std::string::npos) << body;
+  EXPECT_NE(page.out.find("No scoring run in the store yet"), std::string::npos);
+  ReportOptions missing;
+  missing.run_id = "no-such-run";
+  EXPECT_FALSE(render_report(*store, missing));
+}
+
 TEST(Report, HostileNamesAreShownAsTextNotRun) {
   test::TempDir dir;
   auto store = ResultStore::open(dir.file("r.db"));
