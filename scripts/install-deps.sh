@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libsimdjson-dev libevtx-dev libbfio-dev libpugixml-dev libcsv-dev libxxhash-dev
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
-  libsqlite3-dev libeigen3-dev
+  libsqlite3-dev libeigen3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium  # headless, for the report test
 )

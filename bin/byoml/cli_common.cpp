@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include "byoml/common/text.h"
 #include "byoml/models/access_scorer.h"
 #include "byoml/results/result_store.h"
 
@@ -17,7 +18,12 @@ void ParamOptions::add(CLI::App* app, const std::vector<ParamSpec>& specs, const
   for (const auto& s : specs) {
     std::string help = s.help + fmt::format(" [default: {}]", s.default_value);
     if (s.type == ParamType::kChoice) help += fmt::format(" {{{}}}", fmt::join(s.choices, ","));
-    auto* opt = app->add_option(cli_option_name(s.name), values_[s.name], help)->group(group);
+    std::string name = cli_option_name(s.name);
+    // A template's parameter may not take the name of the command's own option (--model, --help).
+    if (app->get_option_no_throw(name) != nullptr)
+      throw CLI::OptionAlreadyAdded(fmt::format(
+          "parameter \"{}\" ({}) clashes with the command's own option {}; rename it", s.name, group, name));
+    auto* opt = app->add_option(name, values_[s.name], help)->group(group);
     opt->type_name(fmt::format("<{}>", param_type_name(s.type)));
     options_.emplace_back(s.name, opt);
   }
@@ -113,8 +119,18 @@ void TemplateChoice::add(CLI::App* app, Use use) {
   options.add(app, specs, fmt::format("Template parameters ({})", tmpl->name));
 }
 
+int InputOptions::outcome(const ReadStats& stats, const RejectLog& rejects) const {
+  constexpr size_t kShown = 20;
+  for (size_t i = 0; i < stats.skipped_files.size() && i < kShown; ++i)
+    std::cerr << "byoml: warning: skipped " << display_safe(stats.skipped_files[i].path) << ": "
+              << stats.skipped_files[i].reason << "\n";
+  if (stats.skipped_files.size() > kShown)
+    std::cerr << "byoml: warning: ... and " << stats.skipped_files.size() - kShown << " more skipped\n";
+  return strict && (rejects.total() > 0 || !stats.skipped_files.empty()) ? kExitBadInput : kExitOk;
+}
+
 int report_error(const Status& st) {
-  std::cerr << "byoml: error: " << st.message() << "\n";
+  std::cerr << "byoml: error: " << redact_secrets(st.message()) << "\n";
   return st.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 

@@ -52,6 +52,9 @@ struct InputOptions {
   Result<ReadOptions> read_options() const;
   // Sends every reject to the --rejects file, when one was given.
   Status open_rejects(RejectLog& log) const;
+  // After a job: warns on standard error of every file or directory that was skipped, and gives
+  // the exit code (kExitBadInput with --strict when anything was rejected or skipped).
+  int outcome(const ReadStats& stats, const RejectLog& rejects) const;
 };
 
 // The template named by --template (pre-scanned from argv so that its parameters become

@@ -43,6 +43,7 @@ int run_inspect(InspectArgs& a, TemplateChoice& tc) {
   EventSummary summary(t.event_ids);
   ReadContext ctx(*mapping, vocab, *opts, rejects, [&](const EventBatch& b) { summary.add(b); });
   read_inputs(*plan, ctx);
+  if (Status s = rejects.close(); !s) return report_error(s);
   const ReadStats& s = ctx.stats();
   DistinctCounts all = summary.all(), scoped = summary.in_scope();
   bool any = summary.events() > 0;

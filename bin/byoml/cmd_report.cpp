@@ -3,6 +3,8 @@
 
 #include <fstream>
 
+#include "byoml/common/atomic_file.h"
+#include "byoml/common/atomic_file.h"
 #include "byoml/report/html_report.h"
 #include "commands.h"
 
@@ -16,14 +18,12 @@ struct ReportArgs {
 };
 
 int run_report(ReportArgs& a) {
-  auto store = ResultStore::open(a.store);
+  auto store = ResultStore::open(a.store, ResultStore::Mode::kExisting);
   if (!store) return report_error(store.status());
   a.options.now = now_ticks();
   auto html = render_report(*store, a.options);
   if (!html) return report_error(html.status());
-  std::ofstream out(a.output, std::ios::binary | std::ios::trunc);
-  out << *html;
-  if (!out.flush()) return report_error(Status(ErrorCode::kIo, fmt::format("{}: cannot write", a.output)));
+  if (auto st = write_file_atomic(a.output, *html); !st) return report_error(st);
   fmt::print("report      {} ({:.1f} MiB, opens offline in any browser)\n", a.output,
              static_cast<double>(html->size()) / 1048576.0);
   return kExitOk;

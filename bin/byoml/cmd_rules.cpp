@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "byoml/common/text.h"
 #include "byoml/rules/rule_engine.h"
 #include "commands.h"
 
@@ -31,7 +32,10 @@ Result<Ticks> now_of(const std::string& text) {
   return *t;
 }
 
-std::string cell(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
+// Text for a terminal: names from the logs may hold bidi overrides and control characters.
+std::string cell(const nlohmann::json& v) {
+  return display_safe(v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump());
+}
 
 void print_table(const std::vector<nlohmann::json>& rows, const std::vector<std::string>& cols) {
   if (rows.empty()) {
@@ -56,7 +60,7 @@ int run_rules_cmd(const RulesArgs& a) {
   if (!now) return report_error(now.status());
   auto rules = load_rules(a.rules_dir);
   if (!rules) return report_error(rules.status());
-  auto store = ResultStore::open(a.store);
+  auto store = ResultStore::open(a.store, ResultStore::Mode::kExisting);
   if (!store) return report_error(store.status());
   auto outcomes = run_rules(*store, *rules, *now, a.force);
   int failed = 0;
@@ -96,7 +100,7 @@ int run_rules_cmd(const RulesArgs& a) {
 int run_query_cmd(const RulesArgs& a) {
   auto now = now_of(a.now);
   if (!now) return report_error(now.status());
-  auto store = ResultStore::open(a.store);
+  auto store = ResultStore::open(a.store, ResultStore::Mode::kExisting);
   if (!store) return report_error(store.status());
   std::vector<std::string> columns;
   auto rows = run_kql(*store, a.query, *now, 0, &columns);
@@ -110,7 +114,7 @@ int run_query_cmd(const RulesArgs& a) {
 }
 
 int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
-  auto store = ResultStore::open(a.store);
+  auto store = ResultStore::open(a.store, ResultStore::Mode::kExisting);
   if (!store) return report_error(store.status());
   if (action == "list") {
     auto rows = list_incidents(*store, a.status);

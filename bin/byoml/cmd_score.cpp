@@ -5,6 +5,7 @@
 #include <iostream>
 #include <random>
 
+#include "byoml/common/text.h"
 #include "byoml/jobs/score_job.h"
 #include "byoml/models/model_registry.h"
 #include "byoml/results/result_store.h"
@@ -79,6 +80,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   RunHealth health(a.job, req.run_id, "score", a.input.paths);
   auto out = run_score(req);
   if (!out) return health.fail(out.status());
+  if (Status s = rejects.close(); !s) return health.fail(s);
 
   const std::string& store_path = a.job.store;
   if (!a.job.no_store) {
@@ -129,12 +131,11 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
       std::string reasons;
       for (const auto& x : row.value("Reasons", nlohmann::json::array())) reasons += (reasons.empty() ? "" : ",") + x.get<std::string>();
       fmt::print("  {:>7.2f} {:>5.1f}  {:<28} {:<36} {}\n", row.value("AnomalyScore", 0.0), row.value("Severity", 0.0),
-                 row.value("User", ""), row.value("Resource", ""), reasons);
+                 display_safe(row.value("User", "")), display_safe(row.value("Resource", "")), reasons);
     }
     if (out->results.size() > 15) fmt::print("  ... {} more\n", out->results.size() - 15);
   }
-  if (a.input.strict && rejects.total() > 0) return kExitBadInput;
-  return kExitOk;
+  return a.input.outcome(r.read, rejects);
 }
 
 }  // namespace
@@ -153,7 +154,8 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
       "cross_component, low_affinity (score >= threshold), allowlisted.");
   args->input.add(cmd, /*positional=*/false);
   cmd->add_option("--model,-m", args->model_dir, "Model directory (uses its current version)")->required();
-  cmd->add_option("--model-version", args->model_version, "Score with this version instead of the current one");
+  cmd->add_option("--model-version", args->model_version, "Score with this version instead of the current one")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--output,-o", args->output,
                   "JSON Lines file: the result rows, or with --per-event every scored event");
   cmd->add_flag("--per-event", args->per_event,

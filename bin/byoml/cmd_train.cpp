@@ -42,6 +42,7 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   RunHealth health(a.job, fmt::format("train-{}", now_text()), "train", a.input.paths);
   auto out = run_train(req);
   if (!out) return health.fail(out.status());
+  if (Status s = rejects.close(); !s) return health.fail(s);
   auto version = reg->add(out->model);
   if (!version) return health.fail(version.status());
   const TrainReport& r = out->report;
@@ -70,8 +71,7 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
       fmt::print("tenant      {}: {} components, training scores max {:.2f}\n", t.name, t.components, t.score_max);
     fmt::print("time        read {:.1f} s, fit {:.1f} s ({} threads)\n", r.read_seconds, r.fit_seconds, req.threads);
   }
-  if (a.input.strict && rejects.total() > 0) return kExitBadInput;
-  return kExitOk;
+  return a.input.outcome(r.read, rejects);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <iostream>
+#include <system_error>
 
 #include "commands.h"
 
@@ -23,9 +25,15 @@ int main(int argc, char** argv) {
 
   TemplateChoice tmpl;
   if (auto st = tmpl.load(argc, argv); !st) return report_error(st);
-  std::vector<Runner> runners = {register_inspect(app, tmpl), register_sample(app),          register_train(app, tmpl),
-                                 register_score(app, tmpl),   register_evaluate(app),        register_models(app),       register_rules(app),        register_report(app),
-                                 register_template(app),      register_params(app, tmpl)};
+  std::vector<Runner> runners;
+  try {
+    runners = {register_inspect(app, tmpl), register_sample(app),   register_train(app, tmpl), register_score(app, tmpl),
+               register_evaluate(app),      register_models(app),   register_rules(app),       register_report(app),
+               register_template(app),      register_params(app, tmpl)};
+  } catch (const CLI::ConstructionError& e) {
+    std::cerr << "byoml: error: template " << (tmpl.path.empty() ? "(built-in)" : tmpl.path) << ": " << e.what() << "\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -33,8 +41,21 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
   for (auto& run : runners) {
-    int code = run();
-    if (code >= 0) return code;
+    int code;
+    try {
+      code = run();
+    } catch (const std::system_error& e) {  // fmt::print when standard output cannot be written
+      std::cerr << "byoml: error: writing standard output failed: " << e.what() << "\n";
+      return kExitFailure;
+    }
+    if (code < 0) continue;
+    // Output that did not reach its reader (a full disk, a closed pipe) is a failure.
+    std::cout.flush();
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+      std::cerr << "byoml: error: writing standard output failed\n";
+      return code == kExitOk ? kExitFailure : code;
+    }
+    return code;
   }
   return kExitUsage;
 }

@@ -217,7 +217,10 @@ Result<Ticks> parse_duration(std::string_view s) {
     } else if (any) {
       return Status(ErrorCode::kInvalidArgument, fmt::format("invalid duration \"{}\": missing unit", s));
     }
-    total += v * unit;
+    // Ticks hold about 29,000 years; anything near that is a typo, not a duration.
+    if (__builtin_mul_overflow(v, unit, &v) || __builtin_add_overflow(total, v, &total) || total > kMaxDuration)
+      return Status(ErrorCode::kInvalidArgument, fmt::format("duration \"{}\" too large (at most {}d)", s,
+                                                             kMaxDuration / kTicksPerDay));
     any = true;
   }
   return total;

@@ -17,6 +17,8 @@ inline constexpr Ticks kTicksPerSecond = 10'000'000;
 inline constexpr Ticks kTicksPerMinute = 60 * kTicksPerSecond;
 inline constexpr Ticks kTicksPerHour = 60 * kTicksPerMinute;
 inline constexpr Ticks kTicksPerDay = 24 * kTicksPerHour;
+// The longest duration a template, rule or option may give: 100 years.
+inline constexpr Ticks kMaxDuration = 36525 * kTicksPerDay;
 inline constexpr Ticks kMinTicks = std::numeric_limits<Ticks>::min();
 inline constexpr Ticks kMaxTicks = std::numeric_limits<Ticks>::max();
 

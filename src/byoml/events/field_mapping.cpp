@@ -110,6 +110,9 @@ Result<FieldMapping> FieldMapping::compile(const MappingSpec& spec) {
   }
   if (m.time_.alternatives.empty())
     return Status(ErrorCode::kInvalidArgument, "mapping: time needs at least one source field");
+  if (spec.extras.size() > kMaxExtras)
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("mapping: {} extra fields, {} at most", spec.extras.size(), kMaxExtras));
   for (const auto& e : spec.extras) {
     auto r = m.compile_rule(e.rule, e.name.c_str());
     if (!r) return r.status();
@@ -276,7 +279,7 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
   else if (!error.kind.empty()) return MapOutcome::kRejected;
 
   // Extras are resolved before anything is appended so a bad one leaves the batch untouched.
-  uint64_t extra_values[RecordFields::kMaxSlots];
+  uint64_t extra_values[kMaxExtras];
   for (size_t i = 0; i < extras_.size(); ++i) {
     const Extra& e = extras_[i];
     if (!resolve(e.rule, f, s, source, kind, error)) {

@@ -88,6 +88,8 @@ struct MapError {
 
 class FieldMapping {
  public:
+  // Extra columns a template may ask for; more is refused when the template is compiled.
+  static constexpr size_t kMaxExtras = 64;
   static Result<FieldMapping> compile(const MappingSpec& spec);
 
   // The slot a reader stores `key` in, or -1 when no rule reads that field.

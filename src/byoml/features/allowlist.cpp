@@ -4,6 +4,8 @@
 #include <fnmatch.h>
 #include <yaml-cpp/yaml.h>
 
+#include "byoml/common/text.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -17,9 +19,22 @@ std::string lower(std::string s) {
   return s;
 }
 
+// fnmatch stops at a NUL, so "svc\0attacker" would match the exact entry "svc". Log names are
+// any bytes: a NUL becomes 0xFF, which no pattern can hold literally (patterns are refused unless
+// they are valid UTF-8 without NUL), so only a wildcard can match across it.
 // FNM_NOESCAPE: backslashes are literal, as in \\server\share.
 bool glob(const std::string& pattern, std::string_view text) {
-  return pattern.empty() || fnmatch(pattern.c_str(), lower(std::string(text)).c_str(), FNM_NOESCAPE) == 0;
+  if (pattern.empty()) return true;
+  std::string t = lower(std::string(text));
+  std::replace(t.begin(), t.end(), '\0', '\xFF');
+  return fnmatch(pattern.c_str(), t.c_str(), FNM_NOESCAPE) == 0;
+}
+
+Result<std::string> pattern(const YAML::Node& value, const std::string& where) {
+  auto p = lower(value.as<std::string>());
+  if (p.find('\0') != std::string::npos || !valid_utf8(p))
+    return Status(ErrorCode::kParse, fmt::format("{}: a pattern must be UTF-8 text without NUL", where));
+  return p;
 }
 
 }  // namespace
@@ -37,8 +52,11 @@ Result<Allowlist> Allowlist::parse(const std::string& text, const std::string& s
       AllowEntry a;
       for (const auto& kv : e) {
         auto key = kv.first.as<std::string>();
-        if (key == "account") a.account = lower(kv.second.as<std::string>());
-        else if (key == "resource") a.resource = lower(kv.second.as<std::string>());
+        if (key == "account" || key == "resource") {
+          auto p = pattern(kv.second, where);
+          if (!p) return p.status();
+          (key == "account" ? a.account : a.resource) = std::move(p).value();
+        }
         else if (key == "reason") a.reason = kv.second.as<std::string>();
         else if (key == "action") {
           auto v = kv.second.as<std::string>();

@@ -1,4 +1,5 @@
 #include "byoml/jobs/score_job.h"
+#include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>
 
@@ -132,8 +133,8 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   }
 
   if (per_event) {
-    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(req.per_event_path.c_str(), "wb"), &std::fclose);
-    if (!f) return Status(ErrorCode::kIo, fmt::format("{}: cannot write", req.per_event_path));
+    auto f = AtomicFile::create(req.per_event_path);
+    if (!f) return f.status();
     // Names and reasons per pair once; each event line then costs one format call.
     std::vector<std::string> pair_text(pairs.size());
     for (size_t i = 0; i < pairs.size(); ++i) {
@@ -146,10 +147,15 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
           json_string(vocab.machines.str(pairs[i].stats.machine)), scores[i].score, scores[i].severity, reasons,
           scores[i].seen_in_training);
     }
-    for (const auto& e : events)
-      fmt::print(f.get(), "{{\"EventOriginId\":\"{}\",\"TimeGenerated\":\"{}\",{}}}\n", e.id.to_string(),
-                 format_timestamp(e.time), pair_text[static_cast<size_t>(e.pair)]);
-    if (std::ferror(f.get())) return Status(ErrorCode::kIo, fmt::format("{}: write failed", req.per_event_path));
+    // Formatted into memory: fmt::print to a FILE throws when the disk is full.
+    fmt::memory_buffer line;
+    for (const auto& e : events) {
+      line.clear();
+      fmt::format_to(std::back_inserter(line), "{{\"EventOriginId\":\"{}\",\"TimeGenerated\":\"{}\",{}}}\n",
+                     e.id.to_string(), format_timestamp(e.time), pair_text[static_cast<size_t>(e.pair)]);
+      f->write({line.data(), line.size()});
+    }
+    BYOML_RETURN_IF_ERROR(f->commit());
   }
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;

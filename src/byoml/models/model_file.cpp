@@ -1,4 +1,5 @@
 #include "byoml/models/model_file.h"
+#include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>
 #include <xxhash.h>
@@ -359,18 +360,7 @@ Result<AccessAnomalyModel> parse_model(std::string_view bytes, const std::string
 }
 
 Status save_model(const AccessAnomalyModel& m, const std::string& path) {
-  std::string bytes = serialize_model(m);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status(ErrorCode::kIo, fmt::format("{}: cannot write", tmp));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return Status(ErrorCode::kIo, fmt::format("{}: write failed", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status(ErrorCode::kIo, fmt::format("{}: {}", path, ec.message()));
-  return {};
+  return write_file_atomic(path, serialize_model(m));
 }
 
 Result<AccessAnomalyModel> load_model(const std::string& path) {

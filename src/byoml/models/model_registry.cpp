@@ -1,4 +1,5 @@
 #include "byoml/models/model_registry.h"
+#include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>
 
@@ -56,16 +57,7 @@ std::optional<int> ModelRegistry::current() const {
 Status ModelRegistry::set_current(int version) {
   if (!fs::exists(path_of(version)))
     return Status(ErrorCode::kNotFound, fmt::format("{}: no model version {}", dir_, version));
-  std::string tmp = (fs::path(dir_) / "CURRENT.tmp").string();
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << version << "\n";
-    if (!out.flush()) return Status(ErrorCode::kIo, fmt::format("{}: cannot write", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, fs::path(dir_) / "CURRENT", ec);
-  if (ec) return Status(ErrorCode::kIo, fmt::format("{}/CURRENT: {}", dir_, ec.message()));
-  return {};
+  return write_file_atomic((fs::path(dir_) / "CURRENT").string(), fmt::format("{}\n", version));
 }
 
 Result<int> ModelRegistry::add(AccessAnomalyModel& m) {

@@ -1,6 +1,12 @@
 #include "byoml/report/html_report.h"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <map>
+#include <string_view>
+#include <vector>
 
 #include "byoml/rules/rule_engine.h"
 
@@ -29,6 +35,48 @@ std::string html_text(std::string s) {
   replace_all(s, ">", "&gt;");
   replace_all(s, "\"", "&quot;");
   return s;
+}
+
+// The page's script elements: the text between <script> and </script>, exactly as the browser
+// hashes it for the CSP.
+std::vector<std::string_view> inline_scripts(std::string_view html) {
+  std::vector<std::string_view> out;
+  for (size_t at = html.find("<script>"); at != std::string_view::npos; at = html.find("<script>", at)) {
+    at += 8;
+    size_t end = html.find("</script>", at);
+    out.push_back(html.substr(at, end - at));
+    at = end;
+  }
+  return out;
+}
+
+std::string sha256_source(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  unsigned char b64[4 * ((SHA256_DIGEST_LENGTH + 2) / 3) + 1];
+  EVP_EncodeBlock(b64, digest, SHA256_DIGEST_LENGTH);
+  return fmt::format("'sha256-{}'", reinterpret_cast<const char*>(b64));
+}
+
+// Fills the page's @@NAME@@ slots in one pass over the page itself: a value is never searched
+// for slots, so "@@ECHARTS@@" in a log field stays text.
+std::string fill(std::string_view page, const std::map<std::string_view, std::string_view>& values) {
+  std::string out;
+  size_t size = page.size();
+  for (const auto& [k, v] : values) size += v.size();
+  out.reserve(size);
+  size_t at = 0;
+  for (size_t open = page.find("@@"); open != std::string_view::npos; open = page.find("@@", at)) {
+    size_t close = page.find("@@", open + 2);
+    BYOML_CHECK(close != std::string_view::npos);
+    auto it = values.find(page.substr(open + 2, close - open - 2));
+    BYOML_CHECK(it != values.end());  // report.html names only the slots filled here
+    out.append(page.substr(at, open - at));
+    out.append(it->second);
+    at = close + 2;
+  }
+  out.append(page.substr(at));
+  return out;
 }
 
 std::string kql_string(const std::string& s) { return nlohmann::json(s).dump(); }
@@ -71,16 +119,14 @@ Result<std::string> render_report(ResultStore& store, const ReportOptions& o) {
     if (i["Status"] != "Closed") open.push_back(i);
   data["incidents"] = open;
 
-  std::string html = kReportHtml;
-  replace_all(html, "@@TITLE@@", html_text(o.title));
-  // The library is inserted last, so a placeholder-like text inside it is never replaced.
   std::string js = kEchartsJs;
   replace_all(js, "</script", "<\\/script");
-  size_t data_at = html.find("@@DATA@@");
-  html.replace(data_at, 8, script_json(data));
-  size_t js_at = html.find("@@ECHARTS@@");
-  html.replace(js_at, 11, js);
-  return html;
+  std::string hashes;
+  for (auto script : inline_scripts(kReportHtml))
+    if (script != "@@ECHARTS@@") hashes += sha256_source(script) + " ";
+  hashes += sha256_source(js);
+  std::string title = html_text(o.title), json = script_json(data);
+  return fill(kReportHtml, {{"TITLE", title}, {"SCRIPT_HASHES", hashes}, {"DATA", json}, {"ECHARTS", js}});
 }
 
 }  // namespace byoml

@@ -1,6 +1,10 @@
 #include "byoml/results/result_store.h"
+#include "byoml/common/atomic_file.h"
+#include "byoml/common/text.h"
 
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <sqlite3.h>
 
 #include <fstream>
@@ -73,9 +77,13 @@ Status bind_json(sqlite3_stmt* st, int at, const nlohmann::json& v) {
 
 }  // namespace
 
-Result<ResultStore> ResultStore::open(const std::string& path) {
+Result<ResultStore> ResultStore::open(const std::string& path, Mode mode) {
+  if (mode == Mode::kExisting && !std::filesystem::is_regular_file(path))
+    return Status(ErrorCode::kNotFound,
+                  fmt::format("{}: no results store there (check --store; `byoml score` creates one)", path));
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | (mode == Mode::kCreate ? SQLITE_OPEN_CREATE : 0),
+                           nullptr);
   ResultStore s;
   s.db_.reset(raw);
   s.path_ = path;
@@ -180,7 +188,11 @@ Status ResultStore::record_run(const nlohmann::json& run) {
   int at = 1;
   for (const char* c : kRunColumns) {
     auto it = run.find(c);
-    if (it != run.end()) (void)bind_json(st, at, *it);
+    // Inputs and errors may name a SAS URL or a connection string: no credential is stored.
+    if (it != run.end() && it->is_string()) (void)bind_json(st, at, redact_secrets(it->get<std::string>()));
+    else if (it != run.end() && it->is_structured())
+      (void)bind_json(st, at, redact_secrets(it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+    else if (it != run.end()) (void)bind_json(st, at, *it);
     ++at;
   }
   if (sqlite3_step(st) != SQLITE_DONE) return sql_error(db_.get(), "results store: run health");
@@ -188,11 +200,10 @@ Status ResultStore::record_run(const nlohmann::json& run) {
 }
 
 Status write_jsonl(const std::string& path, const std::vector<nlohmann::json>& rows) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return Status(ErrorCode::kIo, fmt::format("{}: cannot write", path));
-  for (const auto& r : rows) out << r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  if (!out.flush()) return Status(ErrorCode::kIo, fmt::format("{}: write failed", path));
-  return {};
+  auto out = AtomicFile::create(path);
+  if (!out) return out.status();
+  for (const auto& r : rows) out->write(r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n');
+  return out->commit();
 }
 
 }  // namespace byoml

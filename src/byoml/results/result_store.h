@@ -22,8 +22,11 @@ inline constexpr int kStoreSchemaVersion = 2;
 
 class ResultStore {
  public:
-  // Creates the file and the schema when needed; refuses a store written by a newer byoml.
-  static Result<ResultStore> open(const std::string& path);
+  // kCreate makes the file and the schema when needed (commands that write results); kExisting
+  // refuses a path with no store, so a mistyped --store is an error, not an empty answer.
+  enum class Mode { kCreate, kExisting };
+  // Refuses a store written by a newer byoml.
+  static Result<ResultStore> open(const std::string& path, Mode mode = Mode::kCreate);
 
   Status ensure_table(const OutputSchema& schema);
   // All rows in one transaction; each row is an object keyed by column name (missing keys

@@ -1,6 +1,7 @@
 #include "byoml/rules/rule_engine.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -157,6 +158,17 @@ Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector
   return {};
 }
 
+// An entity mapped from a column the query does not return would be empty on every alert, and
+// grouping would then merge every alert into one incident.
+std::string check_entity_columns(const AnalyticsRule& r, const std::vector<std::string>& columns) {
+  for (const auto& m : r.entity_mappings)
+    for (const auto& f : m.fields)
+      if (std::find(columns.begin(), columns.end(), f.column) == columns.end())
+        return fmt::format("entity mapping {}.{}: column \"{}\" is not in the query's result (columns: {})", m.entity_type,
+                           f.identifier, f.column, fmt::join(columns, ", "));
+  return {};
+}
+
 }  // namespace
 
 Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::string& kql, Ticks now, Ticks period,
@@ -203,9 +215,13 @@ std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<Analyti
       auto n = last.bind(1, r.id).bind(2, format_timestamp(now - r.suppression_duration)).bind(3, format_timestamp(now)).rows();
       o.suppressed = n && !n->empty() && (*n)[0]["n"].get<int64_t>() > 0;
     }
-    auto rows = run_kql(store, r.query, now, r.query_period);
+    std::vector<std::string> columns;
+    auto rows = run_kql(store, r.query, now, r.query_period, &columns);
+    if (rows) o.error = check_entity_columns(r, columns);
     if (!rows) {
       o.error = rows.status().message();
+    } else if (!o.error.empty()) {
+      o.rows = static_cast<int64_t>(rows->size());
     } else {
       o.rows = static_cast<int64_t>(rows->size());
       o.triggered = trigger_fires(r.trigger_operator, o.rows, r.trigger_threshold);

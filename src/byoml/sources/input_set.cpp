@@ -19,6 +19,38 @@ bool has_extension(const std::string& path, std::initializer_list<const char*> e
   return std::any_of(exts.begin(), exts.end(), [&](const char* e) { return ext == e; });
 }
 
+// Every regular file under `root`, sorted. A directory that cannot be read, and anything that
+// is not a regular file (a FIFO would block, a device never ends), is listed as skipped, so
+// that nothing disappears without a word.
+std::vector<std::string> walk(const std::string& root, std::vector<SkippedFile>& skipped) {
+  std::vector<std::string> files;
+  std::vector<fs::path> dirs = {root};
+  while (!dirs.empty()) {
+    fs::path dir = std::move(dirs.back());
+    dirs.pop_back();
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec), end;
+    if (ec) {
+      skipped.push_back({dir.string(), fmt::format("cannot read directory: {}", ec.message())});
+      continue;
+    }
+    for (; it != end; it.increment(ec)) {
+      if (ec) {
+        skipped.push_back({dir.string(), fmt::format("cannot list directory: {}", ec.message())});
+        break;
+      }
+      bool link = it->is_symlink(ec);
+      auto type = it->status(ec).type();
+      if (type == fs::file_type::directory && !link) dirs.push_back(it->path());
+      else if (type == fs::file_type::regular) files.push_back(it->path().string());
+      else if (type == fs::file_type::directory) skipped.push_back({it->path().string(), "link to a directory (not followed)"});
+      else skipped.push_back({it->path().string(), ec ? ec.message() : "not a regular file (device, FIFO or socket)"});
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace
 
 Result<InputFormat> detect_format(const std::string& path) {
@@ -52,20 +84,11 @@ Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadO
     auto status = fs::status(root, ec);
     if (ec || !fs::exists(status)) return Status(ErrorCode::kNotFound, fmt::format("{}: no such file or directory", root));
     std::vector<std::string> files;
-    if (fs::is_directory(status)) {
-      fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
-      if (ec) return Status(ErrorCode::kIo, fmt::format("{}: {}", root, ec.message()));
-      for (; it != end; it.increment(ec)) {
-        if (ec) {
-          plan.skipped.push_back({root, ec.message()});
-          break;
-        }
-        if (it->is_regular_file(ec)) files.push_back(it->path().string());
-      }
-      std::sort(files.begin(), files.end());
-    } else {
-      files.push_back(root);
-    }
+    if (fs::is_directory(status)) files = walk(root, plan.skipped);
+    else if (fs::is_regular_file(status)) files.push_back(root);
+    else
+      return Status(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: not a regular file or directory (a device, FIFO or socket never ends or blocks)", root));
     // The last six components decide, so a root anywhere in or above the tree works.
     bool tree = std::any_of(files.begin(), files.end(),
                             [](const std::string& f) { return parse_export_blob_path(f).is_ok(); });

@@ -2,7 +2,8 @@
 #include <simdjson.h>
 
 #include <cstring>
-#include <fstream>
+#include <filesystem>
+#include <optional>
 
 #include "byoml/sources/line_reader.h"
 #include "byoml/sources/readers.h"
@@ -47,10 +48,15 @@ class JsonRows {
         }
       }
       int slot = ctx_.mapping().slot_of(key);
-      if (slot < 0) continue;
       ondemand::value v = field.value();
       ondemand::json_type type;
       if (auto e = v.type().get(type)) return e;
+      // On-Demand skips what is not read without checking it: an unmapped `NaN`, `tru` or `01`
+      // would pass. Scalars are cheap to check; strings and nesting were checked by stage 1.
+      if (slot < 0) {
+        if (auto e = check_scalar(v, type)) return e;
+        continue;
+      }
       switch (type) {
         case ondemand::json_type::string: {
           std::string_view s;
@@ -104,6 +110,26 @@ class JsonRows {
     return SUCCESS;
   }
 
+  static error_code check_scalar(ondemand::value& v, ondemand::json_type type) {
+    switch (type) {
+      case ondemand::json_type::number: {
+        double d;
+        auto e = v.get_double().get(d);
+        return e == NUMBER_OUT_OF_RANGE ? SUCCESS : e;  // as for mapped numbers: huge is valid JSON
+      }
+      case ondemand::json_type::boolean: {
+        bool b;
+        return v.get_bool().get(b);
+      }
+      case ondemand::json_type::null: {
+        bool null = false;
+        if (auto e = v.is_null().get(null)) return e;
+        return null ? SUCCESS : N_ATOM_ERROR;
+      }
+      default: return SUCCESS;
+    }
+  }
+
   ReadContext& ctx_;
   const std::string& file_;
 };
@@ -142,24 +168,56 @@ error_code finish(ondemand::document& doc) {
   return e == OUT_OF_BOUNDS ? SUCCESS : TRAILING_CONTENT;
 }
 
-// One JSON value per file: a pretty-printed message, or an array of rows / messages.
-Status read_document(const std::string& path, ReadContext& ctx) {
-  padded_string text;
-  if (auto e = padded_string::load(path).get(text)) return {ErrorCode::kIo, fmt::format("cannot read: {}", error_message(e))};
+// A file that is one JSON document spread over lines (a pretty-printed Event Hub message, an
+// array of rows) rather than JSON Lines: the first non-blank line is "{" alone, or starts with
+// "[" without being a complete value itself. Only the first line is looked at, and no more of
+// it than a record may hold.
+bool looks_like_document(const std::string& path, uint64_t max_record_bytes) {
+  LineReader lines(max_record_bytes, 64 * 1024);
+  if (!lines.open(path)) return false;
+  Line line;
+  while (lines.next(line)) {
+    if (line.too_long) return false;
+    std::string_view t = line.text;
+    size_t a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
+    if (a == std::string_view::npos) continue;
+    t = t.substr(a, b - a + 1);
+    if (t == "{") return true;
+    if (t.front() != '[') return false;
+    ondemand::parser parser;
+    ondemand::document doc;
+    if (parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc)) return true;
+    ondemand::array arr;
+    // A complete array on one line is a bad JSON Lines row (rejected as not an object), not a document.
+    if (doc.get_array().get(arr)) return true;
+    for (auto e : arr) {
+      if (e.error()) return true;
+    }
+    return finish(doc) != SUCCESS;
+  }
+  return false;
+}
+
+// One JSON value per file. The file is read whole, so it must fit --max-document-bytes, and it
+// is checked completely before any record is handed on: when it is not valid JSON after all,
+// the caller reads it as JSON Lines instead, so the good rows of a JSON Lines file whose first
+// line happens to look like the start of a document are never lost with it.
+Status read_document(const std::string& path, const padded_string& text, ReadContext& ctx) {
+  const uint64_t max_record = ctx.options().max_record_bytes;
   ctx.stats().bytes_read += text.size();
   ondemand::parser parser;
   JsonRows rows(ctx, path);
   ondemand::document doc;
+  std::string_view raw(text.data(), text.size());
   auto fail = [&](error_code e) {
-    SyntaxError err = syntax_error(e, std::string_view(text.data(), text.size()));
-    ctx.reject(path, 1, err.kind, "", err.message + " (whole-file JSON document)",
-               std::string_view(text.data(), std::min<size_t>(text.size(), 256)));
+    // Unreachable for a document that passed validation; kept as a reject, never a crash.
+    SyntaxError err = syntax_error(e, raw);
+    ctx.reject(path, 1, err.kind, "", err.message + " (whole-file JSON document)", raw.substr(0, 256));
     return Status();
   };
   if (auto e = parser.iterate(text).get(doc)) return fail(e);
   ondemand::json_type type;
   if (auto e = doc.type().get(type)) return fail(e);
-  std::string_view raw(text.data(), text.size());
   if (type == ondemand::json_type::array) {
     ondemand::array arr;
     if (auto e = doc.get_array().get(arr)) return fail(e);
@@ -172,12 +230,32 @@ Status read_document(const std::string& path, ReadContext& ctx) {
         ctx.reject(path, index, "not_object", "", "array element is not an object", {});
         continue;
       }
+      std::string_view span;
+      if (auto e = obj.raw_json().get(span)) return fail(e);
+      if (span.size() > max_record) {
+        ctx.reject(path, index, "record_too_long", "",
+                   fmt::format("array element of {} bytes exceeds --max-record-bytes ({})", span.size(), max_record),
+                   span.substr(0, 256));
+        continue;
+      }
+      bool reset = false;
+      if (auto e = obj.reset().get(reset)) return fail(e);
       RecordFields f;
       bool message = false;
-      if (auto e = rows.row(obj, index, {}, f, message)) return fail(e);
-      if (!message) ctx.emit(f, path, index, {});
+      if (auto e = rows.row(obj, index, span, f, message)) {
+        SyntaxError err = syntax_error(e, span);
+        ctx.reject(path, index, err.kind, "", err.message, span);
+        continue;
+      }
+      if (!message) ctx.emit(f, path, index, span);
     }
   } else {
+    if (text.size() > max_record) {
+      ctx.reject(path, 1, "record_too_long", "",
+                 fmt::format("a JSON document of {} bytes exceeds --max-record-bytes ({})", text.size(), max_record),
+                 raw.substr(0, 256));
+      return {};
+    }
     ondemand::object obj;
     if (auto e = doc.get_object().get(obj)) return fail(e);
     RecordFields f;
@@ -191,24 +269,31 @@ Status read_document(const std::string& path, ReadContext& ctx) {
   return {};
 }
 
-// True when the file holds one JSON document spread over lines rather than JSON Lines.
-bool looks_like_document(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string first;
-  while (std::getline(in, first)) {
-    size_t a = first.find_first_not_of(" \t\r\xEF\xBB\xBF");
-    if (a == std::string::npos) continue;
-    size_t b = first.find_last_not_of(" \t\r");
-    std::string_view t(first.data() + a, b - a + 1);
-    return t == "{" || t.front() == '[';
-  }
-  return false;
+// Loads a document file whole, when it is small enough and valid JSON; nullopt when it is not.
+Result<std::optional<padded_string>> load_document(const std::string& path, const ReadContext& ctx) {
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return Status(ErrorCode::kIo, fmt::format("cannot read: {}", ec.message()));
+  if (size > ctx.options().max_document_bytes)
+    return Status(ErrorCode::kUnsupported,
+                  fmt::format("a JSON document of {} bytes exceeds --max-document-bytes ({}); write JSON Lines instead",
+                              size, ctx.options().max_document_bytes));
+  padded_string text;
+  if (auto e = padded_string::load(path).get(text)) return Status(ErrorCode::kIo, fmt::format("cannot read: {}", error_message(e)));
+  dom::parser validator;
+  dom::element root;
+  if (validator.parse(text).get(root)) return std::optional<padded_string>();
+  return std::optional<padded_string>(std::move(text));
 }
 
 }  // namespace
 
 Status read_json_file(const std::string& path, ReadContext& ctx) {
-  if (looks_like_document(path)) return read_document(path, ctx);
+  if (looks_like_document(path, ctx.options().max_record_bytes)) {
+    auto document = load_document(path, ctx);
+    if (!document) return document.status();
+    if (*document) return read_document(path, **document, ctx);
+  }
   LineReader lines(ctx.options().max_record_bytes);
   BYOML_RETURN_IF_ERROR(lines.open(path));
   ondemand::parser parser;

@@ -33,6 +33,9 @@ std::vector<ParamSpec> reader_param_specs() {
        "events are then filtered by their own time."},
       {"max_record_bytes", ParamType::kBytes, "4MiB", 1024, double(1ull << 30), {},
        "A record (line) longer than this is rejected without being buffered."},
+      {"max_document_bytes", ParamType::kBytes, "256MiB", 1024, double(1ull << 34), {},
+       "A JSON file that is one document (a pretty-printed message, an array of rows) rather than JSON Lines is "
+       "read whole; a larger one is refused. JSON Lines files have no such limit."},
       {"batch_events", ParamType::kInt, "65536", 1, 1 << 24, {}, "Events handed to the next stage at a time."},
   };
 }
@@ -42,6 +45,7 @@ ReadOptions read_options_from(const ParamSet& p) {
   o.format = parse_input_format(p.get_string("format")).value();
   o.path_slack = p.get_duration("path_slack");
   o.max_record_bytes = p.get_bytes("max_record_bytes");
+  o.max_document_bytes = p.get_bytes("max_document_bytes");
   o.batch_events = static_cast<size_t>(p.get_int("batch_events"));
   return o;
 }

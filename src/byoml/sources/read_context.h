@@ -25,6 +25,7 @@ struct ReadOptions {
   InputFormat format = InputFormat::kAuto;
   Ticks path_slack = kTicksPerHour;       // export trees: blobs this far outside the window are read too
   uint64_t max_record_bytes = 4u << 20;   // a longer line is rejected, not buffered
+  uint64_t max_document_bytes = 256u << 20;  // a whole-file JSON document is read whole up to this
   size_t batch_events = 65536;
 };
 

@@ -13,10 +13,17 @@ std::string Reject::to_string() const {
 }
 
 Status RejectLog::open_sink(const std::string& path) {
-  auto out = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
-  if (!*out) return {ErrorCode::kIo, fmt::format("cannot write rejects to {}", path)};
-  sink_ = std::move(out);
+  auto out = AtomicFile::create(path);
+  if (!out) return out.status().with_context("rejects");
+  sink_.emplace(std::move(out).value());
   return {};
+}
+
+Status RejectLog::close() {
+  if (!sink_) return {};
+  Status st = sink_->commit();
+  sink_.reset();
+  return st.with_context("rejects");
 }
 
 void RejectLog::add(Reject r) {
@@ -27,7 +34,7 @@ void RejectLog::add(Reject r) {
     // The raw record may be any bytes; replace invalid UTF-8 rather than fail the log.
     nlohmann::json j = {{"file", r.file}, {"line", r.line}, {"kind", r.kind},
                         {"field", r.field}, {"message", r.message}, {"raw", r.raw}};
-    *sink_ << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    sink_->write(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n');
   }
   if (samples_.size() < keep_samples_) samples_.push_back(std::move(r));
 }

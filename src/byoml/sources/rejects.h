@@ -4,12 +4,12 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <map>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "byoml/common/atomic_file.h"
 #include "byoml/common/status.h"
 
 namespace byoml {
@@ -29,8 +29,10 @@ class RejectLog {
   static constexpr size_t kMaxRawBytes = 64 * 1024;
   explicit RejectLog(size_t keep_samples = 20) : keep_samples_(keep_samples) {}
 
-  // Every reject also goes to `path` as one JSON object per line.
+  // Every reject also goes to `path` as one JSON object per line. The file appears, whole, at
+  // close(), which reports any write error (a full disk must not pass as "all rejects kept").
   Status open_sink(const std::string& path);
+  Status close();
   void add(Reject r);
 
   uint64_t total() const { return total_; }
@@ -42,7 +44,7 @@ class RejectLog {
   uint64_t total_ = 0;
   std::map<std::string, uint64_t> by_kind_;
   std::vector<Reject> samples_;
-  std::unique_ptr<std::ofstream> sink_;
+  std::optional<AtomicFile> sink_;
 };
 
 }  // namespace byoml

@@ -1,8 +1,10 @@
 #include "byoml/templates/detection_template.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -21,6 +23,16 @@ struct YamlError {
 
 [[noreturn]] void fail(const YAML::Node& n, const std::string& what) {
   throw YamlError{n.Mark().line >= 0 ? fmt::format("line {}: {}", n.Mark().line + 1, what) : what};
+}
+
+// A misspelt key ("paramters:") must not be ignored: the template would quietly mean something else.
+void check_keys(const YAML::Node& n, std::initializer_list<std::string_view> allowed, const std::string& what) {
+  if (!n.IsMap()) fail(n, what + " is a mapping");
+  for (const auto& kv : n) {
+    auto key = kv.first.as<std::string>();
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      fail(kv.first, fmt::format("{}: unknown key \"{}\" (known: {})", what, key, fmt::join(allowed, ", ")));
+  }
 }
 
 std::vector<std::string> string_list(const YAML::Node& n, const std::string& what) {
@@ -70,14 +82,22 @@ ParamType parse_type(const YAML::Node& n) {
 DetectionTemplate parse(const YAML::Node& root) {
   DetectionTemplate t;
   if (!root.IsMap()) throw YamlError{"a template is a YAML mapping"};
+  check_keys(root, {"template", "version", "description", "algorithm", "input", "mapping", "defaults", "output", "parameters"},
+             "template");
   if (!root["template"]) throw YamlError{"missing `template` (the template's name)"};
   t.name = root["template"].as<std::string>();
   t.version = root["version"] ? root["version"].as<int>() : 1;
   if (root["description"]) t.description = root["description"].as<std::string>();
 
   if (auto in = root["input"]) {
-    if (in["event_ids"])
-      for (const auto& e : in["event_ids"]) t.event_ids.push_back(e.as<uint32_t>());
+    check_keys(in, {"event_ids", "required"}, "input");
+    // `event_ids: 5140` is one id, as `[5140]` is; iterating a scalar would give no ids, i.e. "any".
+    if (auto ids = in["event_ids"]) {
+      if (ids.IsScalar()) t.event_ids.push_back(ids.as<uint32_t>());
+      else if (ids.IsSequence()) for (const auto& e : ids) t.event_ids.push_back(e.as<uint32_t>());
+      else fail(ids, "input.event_ids: an event id or a list of them");
+      if (t.event_ids.empty()) fail(ids, "input.event_ids: the list is empty (leave the key out to read every event)");
+    }
     if (in["required"]) t.mapping.required = string_list(in["required"], "input.required");
   }
   t.mapping.scope_event_ids = t.event_ids;
@@ -133,10 +153,12 @@ DetectionTemplate parse(const YAML::Node& root) {
   t.output.table = "AnomalousResourceAccessResult_CL";
   t.output.columns = access_anomaly_result_columns();
   if (auto o = root["output"]) {
+    check_keys(o, {"table", "columns"}, "output");
     if (o["table"]) t.output.table = o["table"].as<std::string>();
     if (auto cols = o["columns"]) {
       t.output.columns.clear();
       for (const auto& c : cols) {
+        check_keys(c, {"name", "type", "description"}, "output column");
         if (!c["name"] || !c["type"]) fail(c, "an output column needs name and type");
         auto type = parse_column_type(c["type"].as<std::string>());
         if (!type) fail(c["type"], type.status().message());
@@ -148,6 +170,7 @@ DetectionTemplate parse(const YAML::Node& root) {
   if (auto ps = root["parameters"]) {
     for (const auto& p : ps) {
       ParamSpec s;
+      check_keys(p, {"name", "type", "default", "min", "max", "choices", "help"}, "parameter");
       if (!p["name"] || !p["type"] || !p["default"]) fail(p, "a parameter needs name, type and default");
       s.name = p["name"].as<std::string>();
       s.type = parse_type(p["type"]);
