@@ -27,6 +27,18 @@ std::vector<ParamSpec> scoring_param_specs() {
   };
 }
 
+namespace {
+
+// Folded-in vectors are gathered first and stored at once: growing the matrix a row at a time
+// copies it each time.
+void append_rows(FactorMatrix& m, const std::vector<Eigen::VectorXf>& rows) {
+  const Eigen::Index old = m.rows();
+  m.conservativeResize(old + static_cast<Eigen::Index>(rows.size()), m.cols());
+  for (size_t i = 0; i < rows.size(); ++i) m.row(old + static_cast<Eigen::Index>(i)) = rows[i].transpose();
+}
+
+}  // namespace
+
 AccessScorer::AccessScorer(const AccessAnomalyModel& m, ScoreOptions o) : m_(m), o_(o) {
   folded_users_.resize(0, m.rank);
   folded_resources_.resize(0, m.rank);
@@ -64,21 +76,53 @@ const float* AccessScorer::resource_vec(int64_t id) const {
                                         : folded_resources_.row(r - m_.resource_factors.rows()).data();
 }
 
-std::vector<uint32_t> AccessScorer::nearest(const FactorMatrix& f, uint32_t begin, uint32_t end,
+std::vector<uint32_t> AccessScorer::nearest(const FactorMatrix& f, std::vector<uint32_t> candidates,
                                             const Eigen::VectorXf& v) const {
   const double vn = v.cast<double>().norm();
   std::vector<std::pair<double, uint32_t>> sim;
-  const Eigen::VectorXf vf = v;
-  for (uint32_t r = begin; r < end; ++r) {
+  sim.reserve(candidates.size());
+  for (uint32_t r : candidates) {
     auto row = f.row(r);
     double n = row.norm();
-    sim.emplace_back(n > 0 && vn > 0 ? static_cast<double>(row.dot(vf.transpose())) / (n * vn) : 0.0, r);
+    sim.emplace_back(n > 0 && vn > 0 ? static_cast<double>(row.dot(v.transpose())) / (n * vn) : 0.0, r);
   }
   size_t k = std::min(sim.size(), static_cast<size_t>(std::max(o_.neighbours, 1)));
   std::partial_sort(sim.begin(), sim.begin() + static_cast<std::ptrdiff_t>(k), sim.end(),
                     [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   std::vector<uint32_t> out;
   for (size_t i = 0; i < k; ++i) out.push_back(sim[i].second);
+  return out;
+}
+
+void AccessScorer::build_candidates() {
+  if (!resource_users_.empty() || !user_resources_.empty()) return;
+  // Strongest first: higher likelihood, then the lower row, so the choice is deterministic.
+  std::vector<std::vector<std::pair<double, uint32_t>>> by_resource(m_.resources.size()), by_user(m_.users.size());
+  for (const auto& p : m_.pairs) {
+    by_resource[p.resource].emplace_back(-p.likelihood, p.user);
+    by_user[p.user].emplace_back(-p.likelihood, p.resource);
+  }
+  auto keep = [](std::vector<std::vector<std::pair<double, uint32_t>>>& lists) {
+    std::vector<std::vector<uint32_t>> out(lists.size());
+    for (size_t i = 0; i < lists.size(); ++i) {
+      auto& l = lists[i];
+      size_t k = std::min(l.size(), kCandidates);
+      std::partial_sort(l.begin(), l.begin() + static_cast<std::ptrdiff_t>(k), l.end());
+      for (size_t j = 0; j < k; ++j) out[i].push_back(l[j].second);
+      l = {};
+    }
+    return out;
+  };
+  resource_users_ = keep(by_resource);
+  user_resources_ = keep(by_user);
+}
+
+std::vector<uint32_t> AccessScorer::candidates_of(const std::vector<std::vector<uint32_t>>& partners,
+                                                  const std::vector<uint32_t>& of) const {
+  std::vector<uint32_t> out;
+  for (uint32_t x : of) out.insert(out.end(), partners[x].begin(), partners[x].end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -103,6 +147,7 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
     if (out[i].user < 0) new_users[{out[i].tenant, pairs[i].user}].push_back(i);
     if (out[i].resource < 0) new_resources[{out[i].tenant, pairs[i].resource}].push_back(i);
   }
+  std::vector<Eigen::VectorXf> user_vectors, resource_vectors;
   for (const auto& [key, rows] : new_users) {
     const Side& s = side(static_cast<uint32_t>(key.first), /*of_resources=*/true);
     std::vector<uint32_t> idx;
@@ -115,33 +160,35 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
         usual.emplace_back(static_cast<uint32_t>(out[i].resource), pair_likelihood(pairs[i].stats));
       }
     if (idx.empty()) continue;
-    Eigen::VectorXf x = solve_one(s.fixed, s.gram, idx, val, als);
-    folded_users_.conservativeResize(folded_users_.rows() + 1, m_.rank);
-    folded_users_.row(folded_users_.rows() - 1) = x.transpose();
+    build_candidates();
+    std::vector<uint32_t> known;
+    for (const auto& [r, likelihood] : usual) known.push_back(r);
+    user_vectors.push_back(solve_one(s.fixed, s.gram, idx, val, als));
     folded_user_usual_.push_back(std::move(usual));
-    const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
-    user_neighbours_.push_back(nearest(m_.user_factors, tm.user_begin, tm.user_end, x));
-    int64_t id = m_.user_factors.rows() + folded_users_.rows() - 1;
+    user_neighbours_.push_back(nearest(m_.user_factors, candidates_of(resource_users_, known), user_vectors.back()));
+    int64_t id = m_.user_factors.rows() + folded_users_.rows() + static_cast<int64_t>(user_vectors.size()) - 1;
     for (size_t i : rows) out[i].user = id;
   }
+  append_rows(folded_users_, user_vectors);
   for (const auto& [key, rows] : new_resources) {
     const Side& s = side(static_cast<uint32_t>(key.first), /*of_resources=*/false);
-    std::vector<uint32_t> idx;
+    std::vector<uint32_t> idx, known;
     std::vector<float> val;
     for (size_t i : rows)
       if (out[i].user >= 0 && out[i].user < m_.user_factors.rows()) {
         idx.push_back(static_cast<uint32_t>(out[i].user) - s.offset);
+        known.push_back(static_cast<uint32_t>(out[i].user));
         val.push_back(rating(i));
       }
     if (idx.empty()) continue;
-    Eigen::VectorXf y = solve_one(s.fixed, s.gram, idx, val, als);
-    folded_resources_.conservativeResize(folded_resources_.rows() + 1, m_.rank);
-    folded_resources_.row(folded_resources_.rows() - 1) = y.transpose();
-    const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
-    resource_neighbours_.push_back(nearest(m_.resource_factors, tm.resource_begin, tm.resource_end, y));
-    int64_t id = m_.resource_factors.rows() + folded_resources_.rows() - 1;
+    build_candidates();
+    resource_vectors.push_back(solve_one(s.fixed, s.gram, idx, val, als));
+    resource_neighbours_.push_back(
+        nearest(m_.resource_factors, candidates_of(user_resources_, known), resource_vectors.back()));
+    int64_t id = m_.resource_factors.rows() + folded_resources_.rows() + static_cast<int64_t>(resource_vectors.size()) - 1;
     for (size_t i : rows) out[i].resource = id;
   }
+  append_rows(folded_resources_, resource_vectors);
 
   for (size_t i = 0; i < n; ++i) {
     PairScore& s = out[i];

@@ -89,8 +89,15 @@ class AccessScorer {
   const Side& side(uint32_t tenant, bool of_resources);
   const float* user_vec(int64_t id) const;
   const float* resource_vec(int64_t id) const;
-  // The known rows in [begin, end) of `f` nearest to `v` by cosine.
-  std::vector<uint32_t> nearest(const FactorMatrix& f, uint32_t begin, uint32_t end, const Eigen::VectorXf& v) const;
+  // Among `candidates` (rows of `f`), the ones nearest to `v` by cosine.
+  std::vector<uint32_t> nearest(const FactorMatrix& f, std::vector<uint32_t> candidates, const Eigen::VectorXf& v) const;
+  // Stand-ins for an unseen user are looked for among the users of its resources, and for an
+  // unseen resource among the resources of its users: each entity's kCandidates strongest
+  // partners in training. The cost is then bounded per access, whatever the model's size.
+  static constexpr size_t kCandidates = 64;
+  void build_candidates();
+  std::vector<uint32_t> candidates_of(const std::vector<std::vector<uint32_t>>& partners,
+                                      const std::vector<uint32_t>& of) const;
 
   const AccessAnomalyModel& m_;
   ScoreOptions o_;
@@ -100,6 +107,7 @@ class AccessScorer {
   std::vector<std::vector<uint32_t>> user_neighbours_, resource_neighbours_;  // per folded row: model rows
   std::vector<std::pair<uint32_t, Side>> user_sides_, resource_sides_;       // per tenant, built lazily
   std::vector<double> user_norms_;
+  std::vector<std::vector<uint32_t>> resource_users_, user_resources_;  // kCandidates strongest partners, built lazily
 };
 
 }  // namespace byoml

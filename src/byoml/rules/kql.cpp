@@ -158,9 +158,10 @@ class Translator {
     }
     while (peek().kind != Tok::kEnd) {
       expect_op("|");
+      if (++stages_ > kKqlMaxStages) fail(peek().pos, fmt::format("more than {} pipe stages", kKqlMaxStages));
       stage();
     }
-    out_.sql = rel_;
+    out_.sql = ctes_.empty() ? rel_ : fmt::format("WITH {} {}", fmt::join(ctes_, ", "), rel_);
     out_.columns = columns_;
     return std::move(out_);
   }
@@ -191,7 +192,26 @@ class Translator {
     return fmt::format("?{}", out_.params.size());
   }
 
-  std::string wrap() { return fmt::format("({}) AS t{}", rel_, ++depth_); }
+  // Each stage reads the one before it as a named CTE, not a nested subquery: SQLite's parser
+  // has a small stack, and a chain keeps the SQL flat however many stages there are.
+  // A stage that computes columns is MATERIALIZED: SQLite would otherwise substitute its
+  // expressions into the next stage, and `extend B = strcat(A, A, A, A)` repeated would grow
+  // the statement 4^n.
+  std::string wrap() {
+    std::string name = fmt::format("t{}", ctes_.size() + 1);
+    ctes_.push_back(fmt::format("{} AS {}({})", name, computed_ ? "MATERIALIZED " : "", rel_));
+    computed_ = false;
+    return name;
+  }
+
+  // Recursion in the expression grammar is bounded, so deep nesting is an error, not a stack overflow.
+  struct Nesting {
+    explicit Nesting(Translator& t) : t_(t) {
+      if (++t_.nesting_ > kKqlMaxNesting) fail(t_.peek().pos, fmt::format("expression nested more than {} deep", kKqlMaxNesting));
+    }
+    ~Nesting() { --t_.nesting_; }
+    Translator& t_;
+  };
 
   std::string column(const Token& t) {
     if (std::find(columns_.begin(), columns_.end(), t.text) == columns_.end())
@@ -219,7 +239,10 @@ class Translator {
   }
 
   // ---- expressions ----
-  std::string expr() { return or_expr(); }
+  std::string expr() {
+    Nesting guard(*this);
+    return or_expr();
+  }
 
   std::string or_expr() {
     std::string a = and_expr();
@@ -306,6 +329,7 @@ class Translator {
   }
 
   std::string unary() {
+    Nesting guard(*this);
     if (is_op("-")) {
       next();
       return fmt::format("(-{})", unary());
@@ -496,6 +520,7 @@ class Translator {
         names.push_back(name);
       }
     rel_ = fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), wrap());
+    computed_ = true;
     columns_ = names;
   }
 
@@ -508,6 +533,7 @@ class Translator {
       names.push_back(name);
     } while (is_op(",") && (next(), true));
     rel_ = fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), wrap());
+    computed_ = true;
     columns_ = names;
   }
 
@@ -604,6 +630,7 @@ class Translator {
     }
     rel_ = fmt::format("SELECT {} FROM {}{}", fmt::join(select, ", "), wrap(),
                        groups.empty() ? "" : fmt::format(" GROUP BY {}", fmt::join(groups, ", ")));
+    computed_ = true;
     columns_ = names;
   }
 
@@ -613,13 +640,18 @@ class Translator {
   SqlQuery out_;
   std::string rel_;
   std::vector<std::string> columns_;
-  int depth_ = 0;
+  std::vector<std::string> ctes_;
+  int stages_ = 0;
+  bool computed_ = false;  // rel_ computes columns
+  int nesting_ = 0;
   std::string source_;
 };
 
 }  // namespace
 
 Result<SqlQuery> translate_kql(std::string_view query, const KqlContext& ctx) {
+  if (query.size() > kKqlMaxLength)
+    return Status(ErrorCode::kParse, fmt::format("query of {} characters; {} at most", query.size(), kKqlMaxLength));
   try {
     return Translator(query, ctx).run();
   } catch (const KqlError& e) {

@@ -40,6 +40,11 @@ struct KqlContext {
   Ticks period = 0;
 };
 
+// Declared limits: a query beyond them is refused with an error naming the limit.
+inline constexpr size_t kKqlMaxLength = 64 * 1024;  // characters of query text
+inline constexpr int kKqlMaxStages = 64;             // pipe stages
+inline constexpr int kKqlMaxNesting = 64;            // nested parentheses, unary minus, not(), calls
+
 Result<SqlQuery> translate_kql(std::string_view query, const KqlContext& ctx);
 
 // kql_has, kql_contains, kql_startswith: KQL's case-insensitive string operators.

@@ -14,11 +14,25 @@ namespace byoml {
 
 namespace {
 
+// The memory a query may use: SQLite's heap while it runs, one value, and the rows it returns.
+constexpr sqlite3_int64 kQueryMemoryBytes = sqlite3_int64{1} << 30;
+constexpr uint64_t kQueryValueBytes = uint64_t{64} << 20;
+constexpr uint64_t kQueryResultBytes = uint64_t{512} << 20;
+
+// SQLite's error, with the limit named when a query ran into one.
+std::string describe(sqlite3* db) {
+  int rc = sqlite3_errcode(db);
+  if (rc == SQLITE_NOMEM || rc == SQLITE_TOOBIG)
+    return fmt::format("the query needs more than its memory limit ({} MiB, {} MiB per value): {}", kQueryMemoryBytes >> 20,
+                       kQueryValueBytes >> 20, sqlite3_errmsg(db));
+  return sqlite3_errmsg(db);
+}
+
 // A prepared statement with its parameters bound; values never become SQL text.
 class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr) != SQLITE_OK) error_ = sqlite3_errmsg(db);
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr) != SQLITE_OK) error_ = describe(db);
   }
   ~Stmt() { sqlite3_finalize(st_); }
   Stmt(const Stmt&) = delete;
@@ -35,14 +49,20 @@ class Stmt {
   Stmt& bind(int at, const std::string& s) { return bind(at, SqlValue(s)); }
   Stmt& bind(int at, int64_t i) { return bind(at, SqlValue(i)); }
 
-  // All rows as objects keyed by column name.
-  Result<std::vector<nlohmann::json>> rows() {
+  // All rows as objects keyed by column name; at most `max_bytes` of values in all.
+  Result<std::vector<nlohmann::json>> rows(uint64_t max_bytes = UINT64_MAX) {
     if (!st_) return Status(ErrorCode::kInvalidArgument, "query: " + error_);
     std::vector<nlohmann::json> out;
+    uint64_t bytes = 0;
     for (;;) {
       int rc = sqlite3_step(st_);
       if (rc == SQLITE_DONE) break;
+      if (rc == SQLITE_NOMEM || rc == SQLITE_TOOBIG) return Status(ErrorCode::kInvalidArgument, "query: " + describe(db_));
       if (rc != SQLITE_ROW) return Status(ErrorCode::kIo, fmt::format("query: {}", sqlite3_errmsg(db_)));
+      for (int c = 0; c < sqlite3_column_count(st_); ++c) bytes += static_cast<uint64_t>(sqlite3_column_bytes(st_, c)) + 8;
+      if (bytes > max_bytes)
+        return Status(ErrorCode::kInvalidArgument,
+                      fmt::format("query result is larger than {} MiB; narrow it (where, project, take)", max_bytes >> 20));
       nlohmann::json row = nlohmann::json::object();
       for (int c = 0; c < sqlite3_column_count(st_); ++c) {
         const char* name = sqlite3_column_name(st_, c);
@@ -187,9 +207,25 @@ Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::strin
   auto q = translate_kql(kql, ctx);
   if (!q) return q.status();
   if (columns) *columns = q->columns;
+  // An analyst's query may not take the machine: SQLite's heap and each value are capped while
+  // it runs (strcat(A, A, A, A) stage after stage grows 4^n), and so is the result.
+  struct Limits {
+    explicit Limits(sqlite3* db) : db_(db) {
+      heap_ = sqlite3_hard_heap_limit64(-1);
+      sqlite3_hard_heap_limit64(heap_ > 0 ? std::min<sqlite3_int64>(heap_, kQueryMemoryBytes) : kQueryMemoryBytes);
+      length_ = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, static_cast<int>(kQueryValueBytes));
+    }
+    ~Limits() {
+      sqlite3_hard_heap_limit64(heap_);
+      sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, length_);
+    }
+    sqlite3* db_;
+    sqlite3_int64 heap_;
+    int length_;
+  } limits(store.db());
   Stmt st(store.db(), q->sql);
   for (size_t i = 0; i < q->params.size(); ++i) st.bind(static_cast<int>(i + 1), q->params[i]);
-  return st.rows();
+  return st.rows(kQueryResultBytes);
 }
 
 std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now, bool force) {

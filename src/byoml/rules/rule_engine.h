@@ -15,6 +15,8 @@ namespace byoml {
 
 // Runs one KQL query against the store's tables (period 0: no time restriction). `columns`
 // receives the result's column order (JSON objects keep their keys sorted).
+// It runs within declared limits (SQLite heap 1 GiB, 64 MiB a value, 512 MiB of rows): a query
+// beyond them is an error that names the limit.
 Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::string& kql, Ticks now, Ticks period = 0,
                                             std::vector<std::string>* columns = nullptr);
 

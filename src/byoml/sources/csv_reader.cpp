@@ -1,9 +1,11 @@
 #include <csv.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
+#include "byoml/common/text.h"
 #include "byoml/sources/line_reader.h"
 #include "byoml/sources/readers.h"
 
@@ -48,6 +50,8 @@ void on_row(int, void* user) {
     st->have_header = true;
   } else if (st->row.size() == 1 && st->row[0].empty()) {
     // blank line
+  } else if (!valid_utf8(st->raw)) {
+    ctx.reject(*st->path, st->row_line, "invalid_utf8", "", "invalid UTF-8", st->raw);
   } else if (st->row.size() != st->header.size()) {
     ctx.reject(*st->path, st->row_line, "csv_columns", "",
                fmt::format("row has {} fields, the header has {}", st->row.size(), st->header.size()), st->raw);
@@ -85,17 +89,30 @@ Status read_csv_file(const std::string& path, ReadContext& ctx) {
   auto parser = new_parser();
   if (!parser) return {ErrorCode::kIo, "cannot start the CSV parser"};
   Line line;
+  // After a record that ran past the limit inside a quoted field: the parity of the quotes seen
+  // so far (RFC 4180 doubles a quote inside a field), so the skip ends with that record and the
+  // rows after it are read as rows again.
+  bool skipping = false;
+  uint64_t quotes = 0;
   while (lines.next(line)) {
     st.line = line.number;
+    if (skipping) {
+      quotes += static_cast<uint64_t>(std::count(line.text.begin(), line.text.end(), '"'));
+      skipping = quotes % 2 != 0;
+      continue;
+    }
     if (line.too_long) {
       ctx.reject(path, line.number, "line_too_long", "",
                  fmt::format("line of {} bytes exceeds --max-record-bytes", line.full_length), line.text);
       continue;
     }
+    if (st.raw.empty()) st.row_line = line.number;
     if (!st.raw.empty()) st.raw += '\n';
     st.raw.append(line.text);
     if (st.raw.size() > ctx.options().max_record_bytes) {
       ctx.reject(path, st.row_line, "line_too_long", "", "quoted field runs past --max-record-bytes", st.raw);
+      quotes = static_cast<uint64_t>(std::count(st.raw.begin(), st.raw.end(), '"'));
+      skipping = quotes % 2 != 0;
       st.row.clear();
       st.raw.clear();
       parser = new_parser();

@@ -2,6 +2,7 @@
 #include <libevtx.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct FileCloser {
     libevtx_file_free(&f, nullptr);
   }
 };
+struct BfioFree {
+  void operator()(libbfio_handle_t* h) const { libbfio_handle_free(&h, nullptr); }
+};
 struct RecordFree {
   void operator()(libevtx_record_t* r) const { libevtx_record_free(&r, nullptr); }
 };
@@ -36,16 +40,37 @@ struct RecordFree {
 }  // namespace
 
 Status read_evtx_file(const std::string& path, ReadContext& ctx) {
+  std::error_code ec;
+  uint64_t file_bytes = std::filesystem::file_size(path, ec);
+  if (ec) return {ErrorCode::kIo, fmt::format("cannot read: {}", ec.message())};
+  ctx.stats().bytes_read += file_bytes;
+  // libevtx reads whole 64 KiB chunks after the 4 KiB header. A copy cut inside a chunk's unused
+  // slack (the usual way a log is cut while being written or copied) still holds every record:
+  // the chunk is read from memory, padded with zeros, and its checksums tell whether anything
+  // that mattered was cut.
+  constexpr uint64_t kHeader = 4096, kChunk = 65536;
+  std::vector<uint8_t> padded;
+  std::unique_ptr<libbfio_handle_t, BfioFree> io;
+  if (file_bytes > kHeader && (file_bytes - kHeader) % kChunk != 0) {
+    padded.assign(kHeader + ((file_bytes - kHeader) / kChunk + 1) * kChunk, 0);
+    std::ifstream in(path, std::ios::binary);
+    if (!in.read(reinterpret_cast<char*>(padded.data()), static_cast<std::streamsize>(file_bytes)))
+      return {ErrorCode::kIo, "cannot read"};
+    libbfio_handle_t* h = nullptr;
+    if (libbfio_memory_range_initialize(&h, nullptr) != 1) return {ErrorCode::kIo, "cannot start libbfio"};
+    io.reset(h);
+    if (libbfio_memory_range_set(h, padded.data(), padded.size(), nullptr) != 1) return {ErrorCode::kIo, "cannot start libbfio"};
+  }
   libevtx_error_t* error = nullptr;
   libevtx_file_t* raw_file = nullptr;
   if (libevtx_file_initialize(&raw_file, &error) != 1) return {ErrorCode::kIo, take_error(error)};
-  if (libevtx_file_open(raw_file, path.c_str(), libevtx_get_access_flags_read(), &error) != 1) {
+  int opened = io ? libevtx_file_open_file_io_handle(raw_file, io.get(), libevtx_get_access_flags_read(), &error)
+                  : libevtx_file_open(raw_file, path.c_str(), libevtx_get_access_flags_read(), &error);
+  if (opened != 1) {
     libevtx_file_free(&raw_file, nullptr);
     return {ErrorCode::kCorrupt, fmt::format("not a readable .evtx file: {}", take_error(error))};
   }
   std::unique_ptr<libevtx_file_t, FileCloser> file(raw_file);
-  std::error_code ec;
-  ctx.stats().bytes_read += std::filesystem::file_size(path, ec);
   int count = 0;
   if (libevtx_file_get_number_of_records(file.get(), &count, &error) != 1)
     return {ErrorCode::kCorrupt, take_error(error)};

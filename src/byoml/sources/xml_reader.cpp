@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "byoml/common/text.h"
 #include "byoml/sources/readers.h"
 #include "byoml/sources/windows_xml.h"
 
@@ -35,9 +36,11 @@ Status read_xml_file(const std::string& path, ReadContext& ctx) {
   pugi::xml_document doc;
   RecordFields fields;
 
+  size_t end_from = 0;  // no "</Event>" starts in [pos, end_from): each byte is searched once
   auto read_more = [&]() {
     if (eof) return false;
     buf.erase(0, pos);  // compact only when reading, so consuming stays cheap
+    end_from -= std::min(end_from, pos);
     pos = 0;
     size_t old = buf.size();
     buf.resize(old + kChunk);
@@ -53,6 +56,12 @@ Status read_xml_file(const std::string& path, ReadContext& ctx) {
                                              buf.begin() + static_cast<std::ptrdiff_t>(to), '\n'));
     pos = to;
   };
+  auto reject = [&](const char* kind, std::string message, size_t to) {
+    ++found;
+    ctx.reject(path, line, kind, "", std::move(message), std::string_view(buf).substr(pos, std::min<size_t>(to - pos, 256)));
+    consume_to(to);
+  };
+  static constexpr std::string_view kEnd = "</Event>";
 
   read_more();
   if (buf.size() >= 2 && ((buf[0] == '\xFF' && buf[1] == '\xFE') || (buf[0] == '\xFE' && buf[1] == '\xFF')))
@@ -67,26 +76,42 @@ Status read_xml_file(const std::string& path, ReadContext& ctx) {
       continue;
     }
     consume_to(start);
-    size_t end = buf.find("</Event>", pos);
+    size_t end = buf.find(kEnd, std::max(pos, end_from));
+    end_from = end == std::string::npos ? (buf.size() > kEnd.size() ? buf.size() - kEnd.size() + 1 : 0) : end;
+    // An <Event> that another one starts inside was never closed: it alone is rejected, and the
+    // next one is read on its own (a flood of unclosed <Event is then linear, not quadratic).
+    size_t next = find_event_start(buf, pos + 6);
+    if (next != std::string::npos && next + 6 >= buf.size() && !eof && end == std::string::npos) {
+      if (buf.size() - pos <= max_record && read_more()) continue;
+    }
+    if (next != std::string::npos && (end == std::string::npos || next < end)) {
+      if (next + 6 < buf.size() || eof) {
+        reject("truncated", "<Event> element without </Event> before the next <Event>", next);
+        continue;
+      }
+    }
     if (end == std::string::npos) {
       if (buf.size() - pos > max_record) {
-        ++found;
-        ctx.reject(path, line, "line_too_long", "",
-                   fmt::format("<Event> element longer than --max-record-bytes ({})", max_record),
-                   std::string_view(buf).substr(pos, 256));
-        consume_to(pos + 6);
+        reject("line_too_long", fmt::format("<Event> element longer than --max-record-bytes ({})", max_record), pos + 6);
         continue;
       }
       if (!read_more()) {
-        ++found;
-        ctx.reject(path, line, "truncated", "", "truncated: <Event> element without </Event>",
-                   std::string_view(buf).substr(pos, 256));
+        reject("truncated", "truncated: <Event> element without </Event>", buf.size());
         break;
       }
       continue;
     }
-    size_t len = end + std::strlen("</Event>") - pos;
+    size_t len = end + kEnd.size() - pos;
     std::string_view xml(buf.data() + pos, len);
+    if (len > max_record) {
+      reject("line_too_long", fmt::format("<Event> element of {} bytes exceeds --max-record-bytes ({})", len, max_record),
+             pos + len);
+      continue;
+    }
+    if (!valid_utf8(xml)) {
+      reject("invalid_utf8", "invalid UTF-8", pos + len);
+      continue;
+    }
     ++found;
     std::string err = parse_event_xml(xml, doc, ctx.mapping(), fields);
     if (err.empty()) ctx.emit(fields, path, line, xml);
