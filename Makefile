@@ -5,7 +5,7 @@ BUILD ?= build
 TEST_BUILD ?= build-asan
 DEMO_DIR ?= demo
 
-.PHONY: all deps build demo test bench bench-build bench-e2e clean
+.PHONY: all deps build demo test bench bench-build bench-e2e fuzz fuzz-build clean
 
 all: build
 
@@ -20,12 +20,26 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/byoml $(DEMO_DIR)
 
-# Every test, in the sanitizer configuration (ASan + UBSan).
+# Every test, in the sanitizer configuration (ASan + UBSan), then a short run of every fuzz target.
 test: deps
 	@cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYOML_SANITIZE=ON -DBYOML_BENCH=OFF >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+# libFuzzer targets for the decoders, loaders, KQL and model files (clang, ASan + UBSan).
+# `make fuzz FUZZ_SECONDS=600` runs each for ten minutes; `make test` runs each briefly.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DBYOML_FUZZ=ON -DBYOML_WERROR=OFF -DBYOML_BENCH=OFF -DBUILD_TESTING=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_json fuzz_xml fuzz_csv fuzz_evtx fuzz_template fuzz_rule fuzz_kql fuzz_model
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Throughput and memory figures (not part of `make test`). BENCH_EVENTS sets the input size.
 BENCH_DIR ?= $(BUILD)/bench-data
@@ -44,4 +58,4 @@ bench-e2e: bench-build
 	@$(BUILD)/bench/bench_train --dir $(BENCH_DIR)
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(DEMO_DIR)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) $(DEMO_DIR)

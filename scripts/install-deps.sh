@@ -9,6 +9,7 @@ packages=(
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev libeigen3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev  # libFuzzer, for the fuzz targets
   chromium  # headless, for the report test
 )
 # The report's charting library comes from npm (web/package-lock.json). Keep a Node.js that is

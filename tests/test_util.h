@@ -17,14 +17,14 @@
 
 namespace byoml::test {
 
-// Runs the byoml binary with `args` (shell syntax), capturing stdout and stderr together.
 struct Run {
   int code;
   std::string out;
 };
-inline Run run(const std::string& args) {
-  std::string cmd = std::string(BYOML_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
+
+// Runs a shell command line as it is (the byoml binary is BYOML_CLI), capturing stdout and stderr.
+inline Run shell(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
   std::string out;
   std::array<char, 4096> buf;
   size_t n;
@@ -32,6 +32,8 @@ inline Run run(const std::string& args) {
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+// Runs the byoml binary with `args` (shell syntax), capturing stdout and stderr together.
+inline Run run(const std::string& args) { return shell(std::string(BYOML_CLI) + " " + args); }
 
 inline std::string file_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -100,7 +100,8 @@ Result<std::string> render_report(ResultStore& store, const ReportOptions& o) {
   data["results"] = nlohmann::json::array();
   data["threshold"] = 0.5;
   if (!run.is_null()) {
-    auto details = nlohmann::json::parse(run.value("Details", std::string("{}")), nullptr, false);
+    auto details = run["Details"].is_string() ? nlohmann::json::parse(run["Details"].get<std::string>(), nullptr, false)
+                                               : nlohmann::json::object();
     if (details.is_object()) {
       data["histogram"] = details.value("histogram", nlohmann::json());
       data["threshold"] = details.value("threshold", 0.5);

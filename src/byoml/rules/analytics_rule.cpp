@@ -38,7 +38,8 @@ Ticks duration(const YAML::Node& n, const char* key, Ticks fallback) {
     std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   }
   auto d = parse_duration(v);
-  if (!d || *d <= 0) fail(n[key], fmt::format("`{}`: \"{}\" is not a duration (5m, 1h, 1d, PT1H)", key, text(n, key)));
+  if (!d) fail(n[key], fmt::format("`{}`: {} (5m, 1h, 1d, PT1H)", key, d.status().message()));
+  if (*d <= 0) fail(n[key], fmt::format("`{}`: \"{}\" is not a positive duration", key, text(n, key)));
   return *d;
 }
 
