@@ -116,5 +116,55 @@ TEST(Report, HostileNamesAreShownAsTextNotRun) {
   EXPECT_NE(page.out.find("&lt;/script&gt;&lt;script&gt;"), std::string::npos) << "the name is shown as text";
 }
 
+// Hostile names in every place a chart shows them; the mouse then goes over every element every
+// chart drew (Chromium over the DevTools protocol on 127.0.0.1, tests/report/hover.mjs).
+TEST(Report, HoveringEveryChartElementWithHostileNamesRunsNoScript) {
+  test::TempDir dir;
+  auto store = ResultStore::open(dir.file("r.db"));
+  ASSERT_TRUE(store);
+  const std::string img = "<img src=x onerror=\"window.__pwned='user'\">";
+  const std::string svg = "\\\\fs\\<svg onload=\"window.__pwned='share'\">";
+  const std::string bidi = "\\\\fs\\evil\u202eexe.txt";
+  std::vector<nlohmann::json> rows;
+  int i = 0;
+  for (const auto& user : {img, std::string("contoso\\alice"), std::string("@@ECHARTS@@")})
+    for (const auto& res : {svg, bidi, std::string("\\\\fs\\@@DATA@@")}) {
+      nlohmann::json usual = {{{"resource", img + "-usual"}, {"likelihood", 3.0}}, {{"resource", svg}, {"likelihood", 1.0}}};
+      rows.push_back({{"TimeGenerated", "2026-11-02T10:00:00.0000000Z"}, {"Tenant", "@@TITLE@@"}, {"User", user},
+                      {"Resource", res}, {"AnomalyScore", 2.0 + i++}, {"Severity", 99.0}, {"Reasons", {"new_pair", img}},
+                      {"RunId", "run-1"}, {"Explanation", {{"usual_resources", usual}}}});
+    }
+  ASSERT_TRUE(store->insert(default_template().output, rows));
+  nlohmann::json histogram = {{"min", -5}, {"width", 0.25}, {"counts", {0, 3, 10, 40, 20, 5, 1}}};
+  ASSERT_TRUE(store->record_run({{"RunId", "run-1"}, {"Kind", "score"}, {"Status", "ok"}, {"Started", "2026-11-02T11:00:00Z"},
+                                 {"Errors", {img}}, {"Details", {{"threshold", 0.5}, {"histogram", histogram}}}}));
+  ReportOptions o;
+  o.now = make_ticks(2026, 11, 2, 12);
+  auto html = render_report(*store, o);
+  ASSERT_TRUE(html) << html.status().message();
+  std::string path = dir.write("report.html", *html);
+  auto r = test::shell(std::string("node ") + BYOML_REPORT_HOVER + " " + path + " 2>/dev/null");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["pwned"].is_null()) << "a name ran as script: " << j["pwned"];
+  EXPECT_TRUE(j["exceptions"].empty()) << j["exceptions"];
+  EXPECT_TRUE(j["csp"].empty()) << j["csp"];
+  EXPECT_EQ(j["errors"], 0);
+  EXPECT_EQ(j["charts"], 3);
+  EXPECT_EQ(j["images"], 0);
+  EXPECT_GT(j["hovered"].get<int>(), 20);
+  EXPECT_GT(j["tooltips"].get<int>(), 10) << "the mouse moves must show tooltips, or the test proves nothing";
+  bool user_as_text = false, bidi_escaped = false, bidi_raw = false;
+  for (const auto& t : j["texts"]) {
+    std::string s = t.get<std::string>();
+    user_as_text |= s.find(img) != std::string::npos;
+    bidi_escaped |= s.find("evil\\u202Eexe.txt") != std::string::npos;
+    bidi_raw |= s.find("\u202e") != std::string::npos;
+  }
+  EXPECT_TRUE(user_as_text) << "the hostile name is shown, as text: " << j["texts"];
+  EXPECT_TRUE(bidi_escaped) << j["texts"];
+  EXPECT_FALSE(bidi_raw);
+}
+
 }  // namespace
 }  // namespace byoml
