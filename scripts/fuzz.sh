@@ -16,8 +16,8 @@ mkdir -p "$build/findings"
 run_one() {
   local t=$1 work="$build/corpus/$1" log="$build/fuzz_$1.log"
   mkdir -p "$work"
-  # -rss_limit_mb: a reader must stay bounded; -timeout: no input may take a second.
-  "$build/fuzz/fuzz_$t" "$work" "$top/fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # -rss_limit_mb: a reader must stay bounded; -timeout: no input may take ten seconds.
+  LSAN_OPTIONS="suppressions=$top/fuzz/lsan.supp:print_suppressions=0" "$build/fuzz/fuzz_$t" "$work" "$top/fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=131072 -print_final_stats=1 -artifact_prefix="$build/findings/$t-" >"$log" 2>&1
   local rc=$?
   local execs cov

@@ -95,32 +95,43 @@ std::vector<uint32_t> AccessScorer::nearest(const FactorMatrix& f, std::vector<u
 }
 
 void AccessScorer::build_candidates() {
-  if (!resource_users_.empty() || !user_resources_.empty()) return;
+  if (!resource_users_.offsets.empty()) return;
   // Strongest first: higher likelihood, then the lower row, so the choice is deterministic.
-  std::vector<std::vector<std::pair<double, uint32_t>>> by_resource(m_.resources.size()), by_user(m_.users.size());
-  for (const auto& p : m_.pairs) {
-    by_resource[p.resource].emplace_back(-p.likelihood, p.user);
-    by_user[p.user].emplace_back(-p.likelihood, p.resource);
-  }
-  auto keep = [](std::vector<std::vector<std::pair<double, uint32_t>>>& lists) {
-    std::vector<std::vector<uint32_t>> out(lists.size());
-    for (size_t i = 0; i < lists.size(); ++i) {
-      auto& l = lists[i];
-      size_t k = std::min(l.size(), kCandidates);
-      std::partial_sort(l.begin(), l.begin() + static_cast<std::ptrdiff_t>(k), l.end());
-      for (size_t j = 0; j < k; ++j) out[i].push_back(l[j].second);
-      l = {};
+  // Pairs are sorted by user, so a user's pairs are one run; a resource's are gathered by a
+  // counting sort.
+  const auto& pairs = m_.pairs;
+  auto keep = [&](size_t entities, auto key, auto partner) {
+    std::vector<uint64_t> start(entities + 1, 0);
+    for (const auto& p : pairs) ++start[key(p) + 1];
+    for (size_t i = 0; i < entities; ++i) start[i + 1] += start[i];
+    std::vector<uint32_t> order(pairs.size());
+    std::vector<uint64_t> fill(start.begin(), start.end() - 1);
+    for (uint32_t i = 0; i < pairs.size(); ++i) order[fill[key(pairs[i])]++] = i;
+    Partners out;
+    out.offsets.assign(1, 0);
+    for (size_t e = 0; e < entities; ++e) {
+      auto first = order.begin() + static_cast<std::ptrdiff_t>(start[e]), last = order.begin() + static_cast<std::ptrdiff_t>(start[e + 1]);
+      auto k = std::min<std::ptrdiff_t>(last - first, static_cast<std::ptrdiff_t>(kCandidates));
+      std::partial_sort(first, first + k, last, [&](uint32_t x, uint32_t y) {
+        return pairs[x].likelihood != pairs[y].likelihood ? pairs[x].likelihood > pairs[y].likelihood
+                                                          : partner(pairs[x]) < partner(pairs[y]);
+      });
+      for (auto it = first; it != first + k; ++it) out.ids.push_back(partner(pairs[*it]));
+      out.offsets.push_back(out.ids.size());
     }
     return out;
   };
-  resource_users_ = keep(by_resource);
-  user_resources_ = keep(by_user);
+  resource_users_ = keep(m_.resources.size(), [](const ModelPair& p) { return p.resource; },
+                         [](const ModelPair& p) { return p.user; });
+  user_resources_ = keep(m_.users.size(), [](const ModelPair& p) { return p.user; },
+                         [](const ModelPair& p) { return p.resource; });
 }
 
-std::vector<uint32_t> AccessScorer::candidates_of(const std::vector<std::vector<uint32_t>>& partners,
-                                                  const std::vector<uint32_t>& of) const {
+std::vector<uint32_t> AccessScorer::candidates_of(const Partners& partners, const std::vector<uint32_t>& of) {
   std::vector<uint32_t> out;
-  for (uint32_t x : of) out.insert(out.end(), partners[x].begin(), partners[x].end());
+  for (uint32_t x : of)
+    out.insert(out.end(), partners.ids.begin() + static_cast<std::ptrdiff_t>(partners.offsets[x]),
+               partners.ids.begin() + static_cast<std::ptrdiff_t>(partners.offsets[x + 1]));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

@@ -95,9 +95,12 @@ class AccessScorer {
   // unseen resource among the resources of its users: each entity's kCandidates strongest
   // partners in training. The cost is then bounded per access, whatever the model's size.
   static constexpr size_t kCandidates = 64;
+  struct Partners {  // CSR: the partners of entity i are ids[offsets[i] .. offsets[i + 1])
+    std::vector<uint64_t> offsets;
+    std::vector<uint32_t> ids;
+  };
   void build_candidates();
-  std::vector<uint32_t> candidates_of(const std::vector<std::vector<uint32_t>>& partners,
-                                      const std::vector<uint32_t>& of) const;
+  static std::vector<uint32_t> candidates_of(const Partners& partners, const std::vector<uint32_t>& of);
 
   const AccessAnomalyModel& m_;
   ScoreOptions o_;
@@ -107,7 +110,7 @@ class AccessScorer {
   std::vector<std::vector<uint32_t>> user_neighbours_, resource_neighbours_;  // per folded row: model rows
   std::vector<std::pair<uint32_t, Side>> user_sides_, resource_sides_;       // per tenant, built lazily
   std::vector<double> user_norms_;
-  std::vector<std::vector<uint32_t>> resource_users_, user_resources_;  // kCandidates strongest partners, built lazily
+  Partners resource_users_, user_resources_;  // kCandidates strongest partners, built lazily
 };
 
 }  // namespace byoml
