@@ -32,7 +32,7 @@ test: deps
 # `make fuzz FUZZ_SECONDS=600` runs each for ten minutes; `make test` runs each briefly.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_SECONDS ?= 5
 fuzz-build: deps
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DBYOML_FUZZ=ON -DBYOML_WERROR=OFF -DBYOML_BENCH=OFF -DBUILD_TESTING=OFF >/dev/null

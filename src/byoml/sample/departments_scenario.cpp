@@ -1,4 +1,5 @@
 #include "byoml/sample/departments_scenario.h"
+#include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>
 
@@ -50,13 +51,12 @@ std::vector<LikelihoodRow> make_departments_scenario(const DepartmentsSpec& spec
 }
 
 Status write_departments_csv(const std::vector<LikelihoodRow>& rows, const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
-  if (!f) return {ErrorCode::kIo, fmt::format("cannot write {}", path)};
-  fmt::print(f.get(), "tenant,user,resource,likelihood,split\n");
+  fmt::memory_buffer csv;
+  fmt::format_to(std::back_inserter(csv), "tenant,user,resource,likelihood,split\n");
   for (const auto& r : rows)
-    fmt::print(f.get(), "{},{},{},{:.6f},{}\n", r.tenant, r.user, r.resource, r.likelihood, pair_split_name(r.split));
-  if (std::ferror(f.get())) return {ErrorCode::kIo, fmt::format("write failed: {}", path)};
-  return {};
+    fmt::format_to(std::back_inserter(csv), "{},{},{},{:.6f},{}\n", r.tenant, r.user, r.resource, r.likelihood,
+                   pair_split_name(r.split));
+  return write_file_atomic(path, {csv.data(), csv.size()});
 }
 
 }  // namespace byoml

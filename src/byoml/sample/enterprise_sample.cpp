@@ -1,6 +1,9 @@
 #include "byoml/sample/enterprise_sample.h"
+#include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>
+
+#include <system_error>
 
 #include <algorithm>
 #include <cstdio>
@@ -494,8 +497,9 @@ Status Generator::write_slot(Ticks slot, int overflow, const Ev* begin, const Ev
       if (e->label != kNormal) ++sum_.labelled_events[fmt::format("{}/{}", label, kKinds[e->kind])];
     }
   }
-  if (std::fwrite(buf_.data(), 1, buf_.size(), f.get()) != buf_.size())
-    return {ErrorCode::kIo, fmt::format("write failed: {}", file.string())};
+  // Blobs are written in place (generated data can be generated again), but every error counts.
+  bool written = std::fwrite(buf_.data(), 1, buf_.size(), f.get()) == buf_.size();
+  if (std::fclose(f.release()) != 0 || !written) return {ErrorCode::kIo, fmt::format("write failed: {}", file.string())};
   sum_.bytes += buf_.size();
   ++sum_.blobs;
   return {};
@@ -532,9 +536,9 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
   sum_.labels_path = (fs::path(out_) / "labels.csv").string();
   sum_.manifest_path = (fs::path(out_) / "manifest.json").string();
   if (fs::exists(sum_.export_dir)) fs::remove_all(sum_.export_dir, ec);
-  std::unique_ptr<FILE, int (*)(FILE*)> labels(std::fopen(sum_.labels_path.c_str(), "wb"), &std::fclose);
-  if (!labels) return Status(ErrorCode::kIo, fmt::format("cannot write {}", sum_.labels_path));
-  fmt::print(labels.get(), "EventOriginId,TimeGenerated,Account,Computer,ShareName,Label,Kind,Incident\n");
+  auto labels = AtomicFile::create(sum_.labels_path);
+  if (!labels) return labels.status();
+  labels->write("EventOriginId,TimeGenerated,Account,Computer,ShareName,Label,Kind,Incident\n");
 
   const int days = spec_.train_days + spec_.test_days;
   std::vector<Ev> evs;
@@ -542,7 +546,7 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
     evs.clear();
     day_events(d, evs);
     inject_anomalies(d, evs);
-    BYOML_RETURN_IF_ERROR(write_day(d, evs, labels.get()));
+    BYOML_RETURN_IF_ERROR(write_day(d, evs, labels->stream()));
     if (progress) progress(d + 1, days);
   }
   for (const auto& inc : incidents_) ++sum_.incidents[fmt::format("anomaly/{}", kKinds[inc.kind])];
@@ -569,9 +573,8 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
       {"labelled_events", sum_.labelled_events},
       {"incidents", sum_.incidents},
       {"tenant_id", kTenant}};
-  std::unique_ptr<FILE, int (*)(FILE*)> mf(std::fopen(sum_.manifest_path.c_str(), "wb"), &std::fclose);
-  if (!mf) return Status(ErrorCode::kIo, fmt::format("cannot write {}", sum_.manifest_path));
-  fmt::print(mf.get(), "{}\n", m.dump(2));
+  BYOML_RETURN_IF_ERROR(labels->commit());
+  BYOML_RETURN_IF_ERROR(write_file_atomic(sum_.manifest_path, m.dump(2) + "\n"));
   return sum_;
 }
 
@@ -609,7 +612,11 @@ Result<EnterpriseSampleSpec> enterprise_sample_spec_from(const ParamSet& p) {
 Result<EnterpriseSampleSummary> write_enterprise_sample(const EnterpriseSampleSpec& spec, const std::string& out_dir,
                                                         const ProgressFn& progress) {
   Generator g(spec, out_dir);
-  return g.run(progress);
+  try {
+    return g.run(progress);
+  } catch (const std::system_error& e) {  // fmt::print to the labels file on a full disk
+    return Status(ErrorCode::kIo, fmt::format("{}: write failed: {}", out_dir, e.what()));
+  }
 }
 
 }  // namespace byoml
