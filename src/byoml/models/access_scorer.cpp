@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 
 namespace byoml {
 
@@ -127,6 +128,17 @@ void AccessScorer::build_candidates() {
                          [](const ModelPair& p) { return p.resource; });
 }
 
+std::vector<uint32_t> AccessScorer::stand_in_candidates(uint32_t begin, uint32_t end, const Partners& partners,
+                                                        const std::vector<uint32_t>& known) {
+  if (end - begin <= kExactSearch) {
+    std::vector<uint32_t> all(end - begin);
+    std::iota(all.begin(), all.end(), begin);
+    return all;
+  }
+  build_candidates();
+  return candidates_of(partners, known);
+}
+
 std::vector<uint32_t> AccessScorer::candidates_of(const Partners& partners, const std::vector<uint32_t>& of) {
   std::vector<uint32_t> out;
   for (uint32_t x : of)
@@ -171,12 +183,13 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
         usual.emplace_back(static_cast<uint32_t>(out[i].resource), pair_likelihood(pairs[i].stats));
       }
     if (idx.empty()) continue;
-    build_candidates();
     std::vector<uint32_t> known;
     for (const auto& [r, likelihood] : usual) known.push_back(r);
     user_vectors.push_back(solve_one(s.fixed, s.gram, idx, val, als));
     folded_user_usual_.push_back(std::move(usual));
-    user_neighbours_.push_back(nearest(m_.user_factors, candidates_of(resource_users_, known), user_vectors.back()));
+    const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
+    user_neighbours_.push_back(nearest(m_.user_factors, stand_in_candidates(tm.user_begin, tm.user_end, resource_users_, known),
+                                       user_vectors.back()));
     int64_t id = m_.user_factors.rows() + folded_users_.rows() + static_cast<int64_t>(user_vectors.size()) - 1;
     for (size_t i : rows) out[i].user = id;
   }
@@ -192,10 +205,11 @@ std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
         val.push_back(rating(i));
       }
     if (idx.empty()) continue;
-    build_candidates();
     resource_vectors.push_back(solve_one(s.fixed, s.gram, idx, val, als));
-    resource_neighbours_.push_back(
-        nearest(m_.resource_factors, candidates_of(user_resources_, known), resource_vectors.back()));
+    const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
+    resource_neighbours_.push_back(nearest(
+        m_.resource_factors, stand_in_candidates(tm.resource_begin, tm.resource_end, user_resources_, known),
+        resource_vectors.back()));
     int64_t id = m_.resource_factors.rows() + folded_resources_.rows() + static_cast<int64_t>(resource_vectors.size()) - 1;
     for (size_t i : rows) out[i].resource = id;
   }

@@ -91,14 +91,19 @@ class AccessScorer {
   const float* resource_vec(int64_t id) const;
   // Among `candidates` (rows of `f`), the ones nearest to `v` by cosine.
   std::vector<uint32_t> nearest(const FactorMatrix& f, std::vector<uint32_t> candidates, const Eigen::VectorXf& v) const;
-  // Stand-ins for an unseen user are looked for among the users of its resources, and for an
-  // unseen resource among the resources of its users: each entity's kCandidates strongest
-  // partners in training. The cost is then bounded per access, whatever the model's size.
-  static constexpr size_t kCandidates = 64;
   struct Partners {  // CSR: the partners of entity i are ids[offsets[i] .. offsets[i + 1])
     std::vector<uint64_t> offsets;
     std::vector<uint32_t> ids;
   };
+  // Stand-ins for an unseen user are the nearest of all the tenant's users while the tenant has
+  // at most kExactSearch of them. In a larger tenant they are looked for among the users of the
+  // unseen user's resources, and for an unseen resource among the resources of its users: each
+  // entity's kCandidates strongest partners in training. Either way the cost per unseen entity
+  // is bounded, whatever the model's size.
+  static constexpr size_t kCandidates = 64;
+  static constexpr uint32_t kExactSearch = 50'000;
+  std::vector<uint32_t> stand_in_candidates(uint32_t begin, uint32_t end, const Partners& partners,
+                                            const std::vector<uint32_t>& known);
   void build_candidates();
   static std::vector<uint32_t> candidates_of(const Partners& partners, const std::vector<uint32_t>& of);
 
