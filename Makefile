@@ -20,19 +20,18 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/byoml $(DEMO_DIR)
 
-# Every test, in the sanitizer configuration (ASan + UBSan), then a short run of every fuzz target.
+# Every test, in the sanitizer configuration (ASan + UBSan); the fuzz targets run on their seeds
+# and on mutations of them (FuzzSmoke.*).
 test: deps
 	@cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYOML_SANITIZE=ON -DBYOML_BENCH=OFF >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 # libFuzzer targets for the decoders, loaders, KQL and model files (clang, ASan + UBSan).
-# `make fuzz FUZZ_SECONDS=600` runs each for ten minutes; `make test` runs each briefly.
+# `make fuzz FUZZ_SECONDS=600` runs each for ten minutes.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 5
 fuzz-build: deps
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DBYOML_FUZZ=ON -DBYOML_WERROR=OFF -DBYOML_BENCH=OFF -DBUILD_TESTING=OFF >/dev/null
