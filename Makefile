@@ -32,7 +32,8 @@ test: deps
 # `make fuzz FUZZ_SECONDS=600` runs each for ten minutes.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-fuzz-build: deps
+fuzz-build:
+	@scripts/install-deps.sh fuzz
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DBYOML_FUZZ=ON -DBYOML_WERROR=OFF -DBYOML_BENCH=OFF -DBUILD_TESTING=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_json fuzz_xml fuzz_csv fuzz_evtx fuzz_template fuzz_rule fuzz_kql fuzz_model

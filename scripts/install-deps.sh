@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages byoml builds and tests with. Idempotent: asks apt only for what
-# is missing, so a machine that has everything does no network I/O at all.
+# Installs the Debian packages byoml builds and tests with (`install-deps.sh fuzz` adds clang and
+# libFuzzer for `make fuzz`). Idempotent: asks apt only for what is missing, so a machine that
+# has everything does no network I/O at all.
 set -euo pipefail
 
 packages=(
@@ -9,12 +10,12 @@ packages=(
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev libeigen3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev  # libFuzzer, for the fuzz targets
   chromium  # headless, for the report test
 )
 # The report's charting library comes from npm (web/package-lock.json). Keep a Node.js that is
 # already there (it may not be Debian's); otherwise take Debian's.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+[ "${1:-}" = fuzz ] && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
