@@ -119,7 +119,9 @@ TEST(Hostile, ACsvQuotedFieldPastTheLimitDoesNotSwallowTheRowsAfterIt) {
 
 TEST(Hostile, AnEvtxCutInsideItsChunkSlackKeepsEveryRecord) {
   test::TempDir dir;
-  std::string full = test::file_text(test::shared_data("evtx/admin-share-golden-ticket.evtx"));
+  // The fuzz seed is a copy of ../shared/data/evtx/admin-share-golden-ticket.evtx (CC0), kept in the repository.
+  std::string full = test::file_text(std::string(BYOML_SOURCE_DIR) + "/fuzz/corpus/evtx/admin-share-golden-ticket.evtx");
+  ASSERT_EQ(full.size(), 69632u);
   for (size_t cut : {size_t{1}, size_t{4096}}) {
     auto r = read_all({dir.write("cut.evtx", full.substr(0, full.size() - cut))});
     EXPECT_EQ(r->events.size(), 2u) << "cut by " << cut;
