@@ -75,14 +75,14 @@ Status read_evtx_file(const std::string& path, ReadContext& ctx) {
   if (libevtx_file_get_number_of_records(file.get(), &count, &error) != 1)
     return {ErrorCode::kCorrupt, take_error(error)};
 
-  // libevtx reads whole 64 KiB chunks; a cut file loses its last partial chunk, so say so.
+  // Records past the cut (or in a damaged chunk) are lost; say so.
   int corrupted = libevtx_file_is_corrupted(file.get(), &error);
   if (corrupted < 0) libevtx_error_free(&error);
   if (corrupted == 1) {
     if (count == 0)
       return {ErrorCode::kCorrupt, "truncated or corrupted .evtx: no complete chunk of records could be read"};
     ctx.reject(path, 0, "truncated", "",
-               fmt::format("truncated or corrupted .evtx: the {} records of its complete chunks are read, the rest is lost",
+               fmt::format("truncated or corrupted .evtx: the {} records that could be read are read, the rest is lost",
                            count),
                {});
   }

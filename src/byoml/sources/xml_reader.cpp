@@ -56,9 +56,10 @@ Status read_xml_file(const std::string& path, ReadContext& ctx) {
                                              buf.begin() + static_cast<std::ptrdiff_t>(to), '\n'));
     pos = to;
   };
+  // Rejects the element at pos (its first 256 bytes are kept) and goes on at `to`.
   auto reject = [&](const char* kind, std::string message, size_t to) {
     ++found;
-    ctx.reject(path, line, kind, "", std::move(message), std::string_view(buf).substr(pos, std::min<size_t>(to - pos, 256)));
+    ctx.reject(path, line, kind, "", std::move(message), std::string_view(buf).substr(pos, 256));
     consume_to(to);
   };
   static constexpr std::string_view kEnd = "</Event>";
