@@ -32,15 +32,20 @@ inline Run shell(const std::string& command) {
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
-// Runs the byoml binary with `args` (shell syntax), capturing stdout and stderr together.
-inline Run run(const std::string& args) { return shell(std::string(BYOML_CLI) + " " + args); }
+// Runs the byoml binary with `args` (shell syntax), capturing stdout and stderr together. Its
+// default store would land in BYOML_TEST_STATE, which ctest checks stays empty: every test
+// names its own --store.
+inline Run run(const std::string& args) {
+  return shell(std::string("env BYOML_STORE= XDG_STATE_HOME='") + BYOML_TEST_STATE + "' " + BYOML_CLI + " " + args);
+}
 
 inline std::string file_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-inline std::string shared_data(const std::string& rel) { return std::string(BYOML_SHARED_DATA) + "/" + rel; }
+// A real fixture under tests/data (licences and exact counts in its README.md).
+inline std::string fixture(const std::string& rel) { return std::string(BYOML_TEST_DATA) + "/" + rel; }
 
 // A fresh directory under the system temp dir, removed when the object goes.
 class TempDir {
@@ -66,6 +71,20 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The generated sample (`byoml sample --events 120000`) that the slow tests share, read only.
+// ctest makes it once per run (the fixture `suite`, tests/CMakeLists.txt) at BYOML_TEST_SAMPLE;
+// a test binary run on its own makes its own.
+inline const std::string& shared_sample() {
+  static const std::string dir = [] {
+    if (std::filesystem::exists(std::string(BYOML_TEST_SAMPLE) + "/labels.csv")) return std::string(BYOML_TEST_SAMPLE);
+    static TempDir own;
+    Run r = run("sample -q --events 120000 --output " + own.path().string());
+    if (r.code != 0) throw std::runtime_error("byoml sample failed: " + r.out);
+    return own.path().string();
+  }();
+  return dir;
+}
 
 // Everything one read produced.
 struct ReadAll {

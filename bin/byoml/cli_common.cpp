@@ -129,18 +129,27 @@ int InputOptions::outcome(const ReadStats& stats, const RejectLog& rejects) cons
   return strict && (rejects.total() > 0 || !stats.skipped_files.empty()) ? kExitBadInput : kExitOk;
 }
 
-int report_error(const Status& st) {
-  std::cerr << "byoml: error: " << redact_secrets(st.message()) << "\n";
-  return st.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+int exit_code_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return kExitOk;
+    case ErrorCode::kInvalidArgument: return kExitUsage;
+    case ErrorCode::kNotFound: return kExitNotFound;
+    case ErrorCode::kCorrupt: return kExitCorrupt;
+    case ErrorCode::kTransient: return kExitTransient;
+    case ErrorCode::kIo:
+    case ErrorCode::kParse:
+    case ErrorCode::kUnsupported: return kExitFailure;
+  }
+  return kExitFailure;
 }
 
-std::string default_store() {
-  const char* env = std::getenv("BYOML_STORE");
-  return env && *env ? env : "byoml.db";
+int report_error(const Status& st) {
+  std::cerr << "byoml: error: " << redact_secrets(st.message()) << "\n";
+  return exit_code_of(st.code());
 }
 
 void JobOptions::add(CLI::App* app, const std::string& store_help, const std::string& json_help) {
-  app->add_option("--store", store, store_help + " [env BYOML_STORE]")->capture_default_str();
+  app->add_option("--store", store, store_help + " [env BYOML_STORE; default $XDG_STATE_HOME/byoml/byoml.db]");
   app->add_flag("--no-store", no_store, "Do not write to the results store");
   app->add_flag("--json", json, json_help);
   app->add_flag("--quiet,-q", quiet, "No progress lines on standard error");
@@ -152,24 +161,37 @@ RunHealth::RunHealth(const JobOptions& options, std::string run_id, const std::s
 
 int RunHealth::fail(const Status& st) {
   row_.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {st.message()}}});
-  write();
+  if (Status w = write(); !w) std::cerr << "byoml: warning: run health not recorded: " << w.message() << "\n";
   return report_error(st);
 }
 
-void RunHealth::ok(const nlohmann::json& figures) {
+const nlohmann::json& RunHealth::ok(const nlohmann::json& figures) {
   row_.update({{"Finished", now_text()}, {"Status", "ok"}});
   row_.update(figures);
-  write();
+  return row_;
 }
 
-void RunHealth::write() {
-  if (options_.no_store) return;
+Status RunHealth::write_ok(const nlohmann::json& figures) {
+  ok(figures);
+  return write();
+}
+
+Status RunHealth::write() {
+  if (options_.no_store) return {};
   auto store = ResultStore::open(options_.store);
-  Status st = store ? store->record_run(row_) : store.status();
-  if (!st) std::cerr << "byoml: warning: run health not recorded: " << st.message() << "\n";
+  if (!store) return store.status();
+  store->set_wait_notice(wait_notice());
+  auto txn = store->begin_write();
+  if (!txn) return txn.status();
+  BYOML_RETURN_IF_ERROR(store->record_run(row_));
+  return txn->commit();
 }
 
 std::string now_text() { return format_timestamp(now_ticks()); }
+
+WaitNotice wait_notice() {
+  return [](const std::string& what) { std::cerr << "byoml: " << what << "\n"; };
+}
 
 std::function<void(const std::string&)> progress_logger() {
   auto start = std::chrono::steady_clock::now();

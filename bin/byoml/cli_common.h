@@ -14,18 +14,27 @@
 
 #include "byoml/common/params.h"
 #include "byoml/features/allowlist.h"
+#include "byoml/results/result_store.h"
 #include "byoml/sources/input_set.h"
 #include "byoml/templates/detection_template.h"
 
 namespace byoml::cli {
 
-// Exit codes (also listed in `byoml --help`).
+// Exit codes (also listed in `byoml --help`), one per kind of error, so a scheduler can tell
+// "fix the command" from "fix the data" from "try again later".
 enum Exit : int {
   kExitOk = 0,
-  kExitFailure = 1,      // the job could not be done (I/O error, nothing readable)
-  kExitUsage = 2,        // bad command line or option value
-  kExitBadInput = 3,     // done, but records were rejected and --strict was given
+  kExitFailure = 1,    // the job could not be done (I/O error, unsupported input)
+  kExitUsage = 2,      // bad command line or option value
+  kExitBadInput = 3,   // done, but records were rejected and --strict was given
+  kExitNotFound = 4,   // an input, model, store or incident does not exist
+  kExitCorrupt = 5,    // a model file, CURRENT or store fails its own checks
+  kExitTransient = 75, // may pass on retry (EX_TEMPFAIL): a busy store, a timeout
 };
+int exit_code_of(ErrorCode code);
+inline constexpr const char* kExitCodesHelp =
+    "Exit codes: 0 done; 1 failed; 2 bad command line; 3 records rejected with --strict; 4 not found; "
+    "5 damaged model, CURRENT or store; 75 temporary failure, retry later.";
 
 // Adds one option per declared parameter; apply() moves the given ones into `params`.
 class ParamOptions {
@@ -79,13 +88,11 @@ struct TemplateChoice {
 Result<Allowlist> load_allowlist(const std::string& path);
 
 int report_error(const Status& st);
-// The results store named by BYOML_STORE, or byoml.db in the working directory.
-std::string default_store();
 std::string now_text();
 
 // --store, --no-store, --json, --quiet: shared by the commands that run a job.
 struct JobOptions {
-  std::string store = default_store();
+  std::string store = default_store_path();
   bool no_store = false;
   bool json = false;
   bool quiet = false;
@@ -94,20 +101,26 @@ struct JobOptions {
 
 // A job's health row in the results store (byoml_runs): started when constructed, then
 // finished as failed (with the error) or ok (with the job's figures). Not written with
-// --no-store; failing to write it is a warning, never the job's failure.
+// --no-store. A failure row is written on its own (failing to write it is a warning); an ok
+// row is committed by the job together with its results (ResultSink::commit).
 class RunHealth {
  public:
   RunHealth(const JobOptions& options, std::string run_id, const std::string& kind, const std::vector<std::string>& inputs);
   // Records the failure, then reports it; returns the exit code.
   int fail(const Status& st);
-  void ok(const nlohmann::json& figures);
+  // The finished row, for the job to commit with its results.
+  const nlohmann::json& ok(const nlohmann::json& figures);
+  // Writes the finished row on its own (a job with no result rows).
+  Status write_ok(const nlohmann::json& figures);
 
  private:
-  void write();
+  Status write();
   const JobOptions& options_;
   nlohmann::json row_;
 };
 
+// Tells on standard error that this run waits for another one's lock.
+WaitNotice wait_notice();
 // Progress lines on standard error, each with the seconds since the command started.
 std::function<void(const std::string&)> progress_logger();
 std::string human_bytes(uint64_t n);

@@ -38,6 +38,7 @@ int list(const ModelsArgs& a) {
     return kExitOk;
   }
   if (entries.empty()) fmt::print("{} holds no model yet (byoml train --model {})\n", a.dir, a.dir);
+  if (auto cur = reg->current(); !cur) std::cerr << "byoml: warning: " << cur.status().message() << "\n";
   for (const auto& e : entries) {
     if (e.info.contains("error")) {
       fmt::print("{} v{:<4} UNREADABLE: {}\n", e.current ? "*" : " ", e.version, e.info["error"].get<std::string>());
@@ -70,7 +71,7 @@ int rollback(const ModelsArgs& a) {
   auto from = reg->current();
   auto v = reg->rollback(a.version > 0 ? std::optional<int>(a.version) : std::nullopt);
   if (!v) return report_error(v.status());
-  fmt::print("current model: v{} (was v{})\n", *v, from ? std::to_string(*from) : "-");
+  fmt::print("current model: v{} (was {})\n", *v, from && *from ? "v" + std::to_string(**from) : "-");
   return kExitOk;
 }
 

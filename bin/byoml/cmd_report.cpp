@@ -33,12 +33,12 @@ int run_report(ReportArgs& a) {
 
 Runner register_report(CLI::App& app) {
   auto args = std::make_shared<ReportArgs>();
-  args->store = default_store();
+  args->store = default_store_path();
   auto* cmd = app.add_subcommand("report", "Write one self-contained HTML report: Sankey of users and shares, score "
                                            "distribution, top anomalies with explanations, drill-down per user, "
                                            "open incidents, run health");
   cmd->footer("Example:\n  byoml report --store demo/byoml.db --output demo/report.html");
-  cmd->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE]")->capture_default_str();
+  cmd->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE; default $XDG_STATE_HOME/byoml/byoml.db]");
   cmd->add_option("--output,-o", args->output, "HTML file to write")->capture_default_str();
   cmd->add_option("--run", args->options.run_id, "Scoring run to show (default: the latest)");
   cmd->add_option("--title", args->options.title, "Page title")->capture_default_str();

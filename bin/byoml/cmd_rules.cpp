@@ -62,20 +62,16 @@ int run_rules_cmd(const RulesArgs& a) {
   if (!rules) return report_error(rules.status());
   auto store = ResultStore::open(a.store, ResultStore::Mode::kExisting);
   if (!store) return report_error(store.status());
-  auto outcomes = run_rules(*store, *rules, *now, a.force);
+  store->set_wait_notice(wait_notice());
+  auto ran = run_rules(*store, *rules, *now, a.force, a.rules_dir);
+  if (!ran) return report_error(ran.status());
+  const auto& outcomes = *ran;
   int failed = 0;
   nlohmann::json out = nlohmann::json::array();
   for (const auto& o : outcomes) {
     failed += !o.error.empty();
-    out.push_back({{"rule_id", o.rule_id}, {"rule", o.rule_name}, {"not_due", o.not_due}, {"rows", o.rows}, {"triggered", o.triggered},
-                   {"suppressed", o.suppressed}, {"alerts", o.alerts}, {"incidents_created", o.incidents_created},
-                   {"incidents_updated", o.incidents_updated},
-                   {"error", o.error.empty() ? nlohmann::json() : nlohmann::json(o.error)}});
+    out.push_back(outcome_json(o));
   }
-  nlohmann::json health = {{"RunId", fmt::format("rules-{}", format_timestamp(*now))}, {"Kind", "rules"},
-                           {"Started", format_timestamp(*now)}, {"Status", failed ? "failed" : "ok"},
-                           {"Inputs", a.rules_dir}, {"Results", out.size()}, {"Details", out}};
-  (void)store->record_run(health);
   if (a.json) {
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
@@ -148,7 +144,7 @@ int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
 
 Runner register_rules(CLI::App& app) {
   auto args = std::make_shared<RulesArgs>();
-  args->store = default_store();
+  args->store = default_store_path();
   args->rules_dir = "rules";
   auto* rules = app.add_subcommand("rules", "Run Sentinel-style analytics rules (YAML) over the results store");
   rules->require_subcommand(1);
@@ -175,7 +171,7 @@ Runner register_rules(CLI::App& app) {
       ->capture_default_str();
   close->add_option("--comment", args->comment, "Why");
   for (auto* c : {run, query, ls, show, close}) {
-    c->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE]")->capture_default_str();
+    c->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE; default $XDG_STATE_HOME/byoml/byoml.db]");
     c->add_flag("--json", args->json, "JSON output");
   }
   for (auto* c : {run, query, close}) c->add_option("--now", args->now, "The time to run at (default: now, UTC)");

@@ -3,11 +3,12 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <random>
+#include <optional>
 
 #include "byoml/common/text.h"
 #include "byoml/jobs/score_job.h"
 #include "byoml/models/model_registry.h"
+#include "byoml/results/result_sink.h"
 #include "byoml/results/result_store.h"
 #include "commands.h"
 
@@ -23,13 +24,6 @@ struct ScoreArgs {
   bool per_event = false;
   JobOptions job;
 };
-
-std::string new_run_id() {
-  std::random_device rd;
-  std::string stamp = format_timestamp(now_ticks(), 0);
-  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
-  return fmt::format("{}-{:08x}", stamp, rd());
-}
 
 int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   auto opts = a.input.read_options();
@@ -72,7 +66,11 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   req.values = *values;
   req.model = &*model;
   req.model_version = model->info.value("version", 0);
-  req.run_id = new_run_id();
+  // What the run is, not when: a retried run gets the same id and replaces its rows.
+  req.run_id = stable_run_id(
+      "score", {{"model_version", req.model_version}, {"fingerprint", model->info["data"].value("fingerprint", "")},
+                {"from", opts->filter.window.from}, {"to", opts->filter.window.to}, {"inputs", a.input.paths},
+                {"parameters", values->values()}, {"allowlist", a.allowlist_path}, {"per_event", a.per_event}});
   req.allowlist = &*allowlist;
   req.rejects = &rejects;
   if (a.per_event) req.per_event_path = a.output;
@@ -83,16 +81,19 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   if (Status s = rejects.close(); !s) return health.fail(s);
 
   const std::string& store_path = a.job.store;
+  std::optional<ResultStore> store;
+  std::vector<std::unique_ptr<ResultSink>> sinks;
   if (!a.job.no_store) {
-    auto store = ResultStore::open(store_path);
-    if (!store) return health.fail(store.status());
-    if (Status s = store->insert(tmpl->output, out->results); !s) return health.fail(s);
+    auto opened = ResultStore::open(store_path);
+    if (!opened) return health.fail(opened.status());
+    store.emplace(std::move(opened).value());
+    store->set_wait_notice(wait_notice());
+    sinks.push_back(store_sink(*store));
   }
-  if (!a.per_event && !a.output.empty())
-    if (Status s = write_jsonl(a.output, out->results); !s) return health.fail(s);
+  if (!a.per_event && !a.output.empty()) sinks.push_back(jsonl_sink(a.output));
 
   const ScoreReport& r = out->report;
-  health.ok({{"DurationSeconds", r.seconds}, {"ModelVersion", req.model_version},
+  const nlohmann::json& health_row = health.ok({{"DurationSeconds", r.seconds}, {"ModelVersion", req.model_version},
            {"FilesRead", r.read.files_read}, {"Records", r.read.records}, {"Events", r.events},
            {"Rejected", rejects.total()}, {"Users", model->users.size()}, {"Resources", model->resources.size()},
            {"UnseenUsers", r.unseen_user_pairs}, {"UnseenResources", r.unseen_resource_pairs},
@@ -103,6 +104,12 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
                         {"threshold", values->get_real("threshold")}, {"duplicates", r.duplicates},
                         {"histogram", {{"min", ScoreReport::kHistogramMin}, {"width", ScoreReport::kHistogramWidth},
                                        {"counts", r.histogram}}}}}});
+  for (auto& sink : sinks) {
+    Status st = sink->begin(req.run_id, tmpl->output);
+    if (st) st = sink->write(out->results);
+    if (st) st = sink->commit(health_row);
+    if (!st) return health.fail(st.with_context(sink->describe()));
+  }
   if (a.job.json) {
     nlohmann::json j = {{"run_id", req.run_id}, {"model_version", req.model_version},
                         {"events", r.events}, {"duplicates", r.duplicates}, {"rejected", rejects.total()},

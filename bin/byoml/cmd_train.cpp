@@ -6,6 +6,7 @@
 #include "byoml/common/parallel.h"
 #include "byoml/jobs/train_job.h"
 #include "byoml/models/model_registry.h"
+#include "byoml/results/result_sink.h"
 #include "commands.h"
 
 namespace byoml::cli {
@@ -25,7 +26,7 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   if (Status st = tc.options.apply(tc.values); !st) return report_error(st);
   auto allowlist = load_allowlist(a.allowlist_path);
   if (!allowlist) return report_error(allowlist.status());
-  auto reg = ModelRegistry::open(a.model_dir, /*create=*/true);
+  auto reg = ModelRegistry::open(a.model_dir, /*create=*/true, wait_notice());
   if (!reg) return report_error(reg.status());
   RejectLog rejects;
   if (Status s = a.input.open_rejects(rejects); !s) return report_error(s);
@@ -39,7 +40,13 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   req.rejects = &rejects;
   req.threads = resolve_threads(a.threads);
   if (!a.job.quiet) req.log = progress_logger();
-  RunHealth health(a.job, fmt::format("train-{}", now_text()), "train", a.input.paths);
+  // What the run is, not when: a retried training run replaces its health row (its model is a
+  // new version all the same).
+  RunHealth health(a.job,
+                   stable_run_id("train", {{"model", a.model_dir}, {"from", opts->filter.window.from},
+                                           {"to", opts->filter.window.to}, {"inputs", a.input.paths},
+                                           {"parameters", tc.values.values()}, {"allowlist", a.allowlist_path}}),
+                   "train", a.input.paths);
   auto out = run_train(req);
   if (!out) return health.fail(out.status());
   if (Status s = rejects.close(); !s) return health.fail(s);
@@ -47,11 +54,13 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   if (!version) return health.fail(version.status());
   const TrainReport& r = out->report;
   const AccessAnomalyModel& m = out->model;
-  health.ok({{"DurationSeconds", r.read_seconds + r.fit_seconds}, {"ModelVersion", *version},
+  if (Status st = health.write_ok({{"DurationSeconds", r.read_seconds + r.fit_seconds}, {"ModelVersion", *version},
              {"FilesRead", r.read.files_read}, {"Records", r.read.records}, {"Events", r.events},
              {"Rejected", rejects.total()}, {"Users", m.users.size()}, {"Resources", m.resources.size()},
              {"Details", {{"pairs", r.pairs}, {"duplicates", r.duplicates}, {"allowlisted_pairs", r.allowlisted_pairs},
                           {"fingerprint", m.info["data"]["fingerprint"]}}}});
+      !st)
+    std::cerr << "byoml: warning: run health not recorded: " << st.message() << "\n";
 
   if (a.job.json) {
     nlohmann::json j = m.info;

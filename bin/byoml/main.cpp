@@ -6,6 +6,7 @@
 #include <iostream>
 #include <system_error>
 
+#include "byoml/version.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"byoml - bring your own machine learning to your SIEM's logs.\n"
                "Reads Windows security events (Log Analytics export, Event Hub, NXLog, .evtx, XML, CSV),\n"
                "models who uses which resource, and scores every access."};
-  app.set_version_flag("--version", "byoml 0.1.0");
+  app.set_version_flag("--version", std::string("byoml ") + byoml::kVersion);
   app.require_subcommand(1);
   app.footer(
       "Start here:\n"
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
       "  byoml inspect demo/export              # what the logs hold\n"
       "  byoml train --input demo/export --to 2026-11-02 --model demo/models\n"
       "  byoml score --input demo/export --from 2026-11-02 --model demo/models\n"
-      "Exit codes: 0 done; 1 failed (I/O, nothing readable); 2 bad command line; 3 records rejected with --strict.");
+      "Results go to --store, default $XDG_STATE_HOME/byoml/byoml.db.\n" + std::string(kExitCodesHelp));
 
   TemplateChoice tmpl;
   if (auto st = tmpl.load(argc, argv); !st) return report_error(st);

@@ -111,7 +111,7 @@ TEST(BadInput, NonJsonAndBinaryFiles) {
 
 TEST(BadInput, TruncatedAndGarbageEvtx) {
   test::TempDir dir;
-  std::ifstream in(test::shared_data("evtx/eternal-romance-psexec.evtx"), std::ios::binary);
+  std::ifstream in(test::fixture("evtx/eternal-romance-psexec.evtx"), std::ios::binary);
   std::string full((std::istreambuf_iterator<char>(in)), {});
   ASSERT_EQ(full.size(), 69632u);  // a 4 KiB header and one 64 KiB chunk
   std::string cut = dir.write("cut.evtx", full.substr(0, 4096 + 32768));
@@ -119,7 +119,7 @@ TEST(BadInput, TruncatedAndGarbageEvtx) {
   std::string fake = dir.write("fake.evtx", std::string("ElfFile\0 this is not an event log", 34) + std::string(5000, 'z'));
   // The chunk is cut in half: the 20 records wholly before the cut are read (the chunk is padded),
   // and the file is reported as truncated.
-  auto r = read_all({cut, tiny, fake, test::shared_data("evtx/admin-share-golden-ticket.evtx")});
+  auto r = read_all({cut, tiny, fake, test::fixture("evtx/admin-share-golden-ticket.evtx")});
   EXPECT_EQ(r->events.size(), 22u);
   bool cut_reported = false;
   for (const auto& x : r->rejects.samples())

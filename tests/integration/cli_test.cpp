@@ -9,8 +9,8 @@ namespace byoml {
 using test::run;
 
 TEST(Cli, InspectJsonOnRealData) {
-  auto r = run("inspect --json " + test::shared_data("evtx") + " " +
-               test::shared_data("otrf/goldensaml-windowsevents.la-export.jsonl"));
+  auto r = run("inspect --json " + test::fixture("evtx") + " " +
+               test::fixture("otrf/goldensaml-windowsevents.la-export.jsonl"));
   ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["records"]["events"], 124);
@@ -24,17 +24,19 @@ TEST(Cli, InspectJsonOnRealData) {
 
 TEST(Cli, InspectTextWindowAndTemplateParameter) {
   auto r = run("inspect --from 2020-01-01 --to 2021-01-01 --resource-scope share " +
-               test::shared_data("otrf/share-access-5140-5145.nxlog.jsonl"));
+               test::fixture("otrf/share-access-5140-5145.nxlog.jsonl"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("outside the window"), std::string::npos);
   EXPECT_NE(r.out.find("EventID"), std::string::npos);
 }
 
 TEST(Cli, ExitCodesMeanSomething) {
-  EXPECT_EQ(run("inspect /nonexistent/path").code, 1);
+  EXPECT_EQ(run("inspect /nonexistent/path").code, 4) << "not found";
+  EXPECT_EQ(run("query --store /nonexistent/s.db 'T'").code, 4);
+  EXPECT_EQ(run("score --no-store --input /nonexistent --model /nonexistent/models").code, 4);
   EXPECT_EQ(run("inspect --no-such-option x").code, 2);
-  EXPECT_EQ(run("inspect --from yesterday " + test::shared_data("evtx")).code, 2);
-  EXPECT_EQ(run("inspect --max-record-bytes 12 " + test::shared_data("evtx")).code, 2);
+  EXPECT_EQ(run("inspect --from yesterday " + test::fixture("evtx")).code, 2);
+  EXPECT_EQ(run("inspect --max-record-bytes 12 " + test::fixture("evtx")).code, 2);
   test::TempDir dir;
   std::string bad = dir.write("bad.json", "{oops\n");
   EXPECT_EQ(run("inspect " + bad).code, 0);
@@ -50,11 +52,11 @@ TEST(Cli, TemplateShowRoundTripsThroughTemplateOption) {
   auto shown = run("template show");
   ASSERT_EQ(shown.code, 0);
   std::string path = dir.write("copy.yaml", shown.out);
-  auto r = run("inspect --json --template " + path + " " + test::shared_data("evtx/failed-admin-share-access.evtx"));
+  auto r = run("inspect --json --template " + path + " " + test::fixture("evtx/failed-admin-share-access.evtx"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(nlohmann::json::parse(r.out)["template"]["distinct"]["events"], 8);
   std::string broken = dir.write("broken.yaml", "template: x\nmapping: {shoe: [a]}\n");
-  auto b = run("inspect --template " + broken + " " + test::shared_data("evtx"));
+  auto b = run("inspect --template " + broken + " " + test::fixture("evtx"));
   EXPECT_EQ(b.code, 1);
   EXPECT_NE(b.out.find("broken.yaml"), std::string::npos);
 }

@@ -17,32 +17,25 @@ using test::run;
 
 class ModelCli : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    auto r = run("sample -q --events 120000 --output " + dir_->path().string());
-    ASSERT_EQ(r.code, 0) << r.out;
+  // The generated sample is shared by the whole test run (read only); everything a test
+  // writes goes to its own directory.
+  static std::string sample(const std::string& rel) { return test::shared_sample() + "/" + rel; }
+  std::string path(const std::string& rel) const { return dir_.file(rel); }
+  std::string train_args(const std::string& model) const {
+    return "train -q --input " + sample("export") + " --to 2026-11-02 --model " + path(model) + " --store " + path("s.db");
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static std::string path(const std::string& rel) { return dir_->file(rel); }
-  static std::string train_args(const std::string& model) {
-    return "train -q --input " + path("export") + " --to 2026-11-02 --model " + path(model);
-  }
-  static std::string score_args(const std::string& model) {
-    return "score -q --input " + path("export") + " --from 2026-11-02 --model " + path(model);
+  std::string score_args(const std::string& model) const {
+    return "score -q --input " + sample("export") + " --from 2026-11-02 --model " + path(model);
   }
   static std::string read(const std::string& p) { return test::file_text(p); }
-  static test::TempDir* dir_;
+  test::TempDir dir_;
 };
-test::TempDir* ModelCli::dir_ = nullptr;
 
 TEST_F(ModelCli, ModelIsFarAheadOfFirstSeenOnNewPairs) {
   ASSERT_EQ(run(train_args("m-eval")).code, 0);
   auto s = run(score_args("m-eval") + " --no-store --per-event --output " + path("eval.jsonl"));
   ASSERT_EQ(s.code, 0) << s.out;
-  auto e = run("evaluate --json --scores " + path("eval.jsonl") + " --labels " + path("labels.csv"));
+  auto e = run("evaluate --json --scores " + path("eval.jsonl") + " --labels " + sample("labels.csv"));
   ASSERT_EQ(e.code, 0) << e.out;
   auto j = nlohmann::json::parse(e.out);
   EXPECT_EQ(j["unlabelled_scores"], 0) << "the sample labels every 5140 event of the test week";
@@ -139,7 +132,7 @@ TEST_F(ModelCli, RegistryListShowRollbackAndCorruptFiles) {
   bytes[bytes.size() / 2] ^= 1;
   std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
   auto s = run(score_args(m) + " --no-store");
-  EXPECT_EQ(s.code, 1);
+  EXPECT_EQ(s.code, 5) << "a damaged model file";
   EXPECT_NE(s.out.find("checksum mismatch"), std::string::npos) << s.out;
   EXPECT_NE(run("models list --model " + path(m)).out.find("UNREADABLE"), std::string::npos);
   EXPECT_EQ(run("models rollback --model " + path(m) + " --to 2").code, 0);
@@ -164,17 +157,17 @@ TEST_F(ModelCli, AllowlistsKeepAccountsOutOfTrainingAndResults) {
 }
 
 TEST_F(ModelCli, UserErrorsHaveClearMessagesAndExitCodes) {
-  auto empty = run("train -q --input " + path("export") + " --from 2020-01-01 --to 2020-01-02 --model " + path("m-empty"));
-  EXPECT_EQ(empty.code, 1);
+  auto empty = run("train -q --input " + sample("export") + " --from 2020-01-01 --to 2020-01-02 --model " + path("m-empty") + " --no-store");
+  EXPECT_EQ(empty.code, 4) << "nothing found to train on";
   EXPECT_NE(empty.out.find("no training events"), std::string::npos) << empty.out;
   auto none = run(score_args("m-missing"));
-  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.code, 4);
   EXPECT_NE(none.out.find("no such model directory"), std::string::npos) << none.out;
   EXPECT_EQ(run(train_args("m-bad") + " --rank 0").code, 2);
   EXPECT_EQ(run(train_args("m-bad") + " --solver magic").code, 2);
   EXPECT_EQ(run(score_args("m-bad") + " --rank 4").code, 2) << "the model fixes training parameters";
   EXPECT_EQ(run(score_args("m-bad") + " --resource-scope share").code, 2) << "and the mapping";
-  EXPECT_EQ(run("inspect --max-iter 3 " + path("export")).code, 2);
+  EXPECT_EQ(run("inspect --max-iter 3 " + sample("export")).code, 2);
   auto per_event = run(score_args("m-bad") + " --per-event");
   EXPECT_EQ(per_event.code, 2);
   std::ofstream(path("bad-allow.yaml")) << "entries:\n  - colour: red\n";

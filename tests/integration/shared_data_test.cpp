@@ -1,4 +1,4 @@
-// The real fixtures in ../shared/data: exact counts from their README, and the same event in
+// The real fixtures in tests/data: exact counts from their README, and the same event in
 // different renderings mapping to the same fields.
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 namespace byoml {
 using test::read_all;
-using test::shared_data;
+using test::fixture;
 
 namespace {
 std::map<uint32_t, uint64_t> by_id(const test::ReadAll& r) {
@@ -23,7 +23,7 @@ TEST(SharedData, NxlogShareAccessCounts) {
   MappingSpec m = test::default_mapping(true);
   m.user = {{"SubjectUserName"}, false, ""};
   m.resource.lowercase = false;
-  auto r = read_all({shared_data("otrf/share-access-5140-5145.nxlog.jsonl")}, m);
+  auto r = read_all({fixture("otrf/share-access-5140-5145.nxlog.jsonl")}, m);
   EXPECT_EQ(r->stats.records, 644u);
   EXPECT_EQ(r->stats.rejected, 0u);
   EXPECT_EQ(by_id(*r), (std::map<uint32_t, uint64_t>{{5140, 133}, {5145, 511}}));
@@ -40,7 +40,7 @@ TEST(SharedData, NxlogShareAccessCounts) {
 }
 
 TEST(SharedData, LogAnalyticsExportCounts) {
-  auto r = read_all({shared_data("otrf/goldensaml-windowsevents.la-export.jsonl")});
+  auto r = read_all({fixture("otrf/goldensaml-windowsevents.la-export.jsonl")});
   EXPECT_EQ(r->stats.records, 38u);
   EXPECT_EQ(r->stats.rejected, 0u);
   EXPECT_EQ(by_id(*r), (std::map<uint32_t, uint64_t>{
@@ -67,12 +67,12 @@ TEST(SharedData, EvtxCounts) {
        {{5145, 24}, {4688, 5}, {5140, 5}, {4624, 3}, {4672, 3}, {4964, 3}, {4673, 2}, {1102, 1}}},
   };
   for (const auto& e : files) {
-    auto r = read_all({shared_data(e.file)});
+    auto r = read_all({fixture(e.file)});
     EXPECT_EQ(r->stats.rejected, 0u) << e.file;
     EXPECT_EQ(by_id(*r), e.ids) << e.file;
     for (const auto& id : r->events.record_id) EXPECT_EQ(id.kind, RecordId::Kind::kNumber);
   }
-  auto all = read_all({shared_data("evtx")});
+  auto all = read_all({fixture("evtx")});
   EXPECT_EQ(all->events.size(), 2u + 8u + 30u + 46u);
   EXPECT_EQ(all->stats.files_read, 4u);
 }
@@ -81,7 +81,7 @@ TEST(SharedData, EvtxCounts) {
 // write it (short hex in JSON, padded hex in XML, 7 or 3 fraction digits, other field names).
 TEST(SharedData, RenderingsOfOneEventMapToTheSameFields) {
   test::TempDir dir;
-  auto evtx = read_all({shared_data("evtx/admin-share-golden-ticket.evtx")});
+  auto evtx = read_all({fixture("evtx/admin-share-golden-ticket.evtx")});
   ASSERT_GE(evtx->events.size(), 1u);
   dir.write("la.json",
             R"({"TimeGenerated":"2020-08-20T15:38:23.1853833Z","Computer":"rootdc1.offsec.lan","EventID":5140,)"

@@ -119,12 +119,13 @@ TEST(ModelRegistry, VersionsCurrentAndRollback) {
   test::TempDir dir;
   auto reg = ModelRegistry::open(dir.file("models"), /*create=*/true);
   ASSERT_TRUE(reg);
-  EXPECT_FALSE(reg->current());
+  ASSERT_TRUE(reg->current());
+  EXPECT_FALSE(*reg->current()) << "an empty directory has no current model, and that is not an error";
   EXPECT_FALSE(reg->load());
   AccessAnomalyModel a = small_model(1), b = small_model(2);
   EXPECT_EQ(*reg->add(a), 1);
   EXPECT_EQ(*reg->add(b), 2);
-  EXPECT_EQ(reg->current(), 2);
+  EXPECT_EQ(*reg->current(), 2);
   EXPECT_EQ(reg->load()->info["version"], 2);
   auto list = reg->list();
   ASSERT_EQ(list.size(), 2u);
@@ -140,6 +141,33 @@ TEST(ModelRegistry, VersionsCurrentAndRollback) {
   EXPECT_FALSE(reg->rollback(std::nullopt));
   EXPECT_FALSE(reg->rollback(7));
   EXPECT_FALSE(ModelRegistry::open(dir.file("absent"), false));
+}
+
+// A rollback lives in CURRENT alone: if CURRENT is damaged, loading must fail loudly rather than
+// quietly score with the newest model the rollback moved away from.
+TEST(ModelRegistry, ADamagedOrMissingCurrentIsAnErrorNeverAFallback) {
+  test::TempDir dir;
+  auto reg = ModelRegistry::open(dir.file("models"), /*create=*/true);
+  ASSERT_TRUE(reg);
+  AccessAnomalyModel a = small_model(1), b = small_model(2);
+  ASSERT_TRUE(reg->add(a));
+  ASSERT_TRUE(reg->add(b));
+  ASSERT_EQ(*reg->rollback(1), 1);
+  const std::string current = dir.file("models/CURRENT");
+  for (const char* damaged : {"", "x1\n", "0\n", "-2\n", "99\n", "1 2\n", "\x01\x02\x03"}) {
+    std::ofstream(current, std::ios::binary | std::ios::trunc) << damaged;
+    auto cur = reg->current();
+    ASSERT_FALSE(cur) << "CURRENT holding \"" << damaged << "\"";
+    EXPECT_EQ(cur.status().code(), ErrorCode::kCorrupt);
+    EXPECT_NE(cur.status().message().find("models rollback"), std::string::npos) << cur.status().message();
+    auto m = reg->load();
+    ASSERT_FALSE(m) << "no model may be loaded through a damaged CURRENT";
+    EXPECT_FALSE(reg->rollback(std::nullopt)) << "\"older than current\" means nothing without a current";
+  }
+  std::filesystem::remove(current);
+  EXPECT_FALSE(reg->load()) << "a missing CURRENT beside models is an error too";
+  ASSERT_EQ(*reg->rollback(1), 1) << "rollback --to N repairs it";
+  EXPECT_EQ(reg->load()->info["version"], 1);
 }
 
 }  // namespace

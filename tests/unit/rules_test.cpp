@@ -162,6 +162,11 @@ entityMappings:
     return *r;
   }
   int64_t incidents() { return static_cast<int64_t>(list_incidents(*store_, "")->size()); }
+  std::vector<RuleOutcome> run_at(const std::vector<AnalyticsRule>& rules, Ticks now, bool force = false) {
+    auto o = run_rules(*store_, rules, now, force);
+    EXPECT_TRUE(o) << o.status().message();
+    return o ? *o : std::vector<RuleOutcome>{};
+  }
 };
 
 TEST_F(Rules, AlertsGroupIntoIncidentsByEntityWithinTheLookback) {
@@ -176,7 +181,7 @@ incidentConfiguration:
     matchingMethod: AllEntities
 )");
   // 13:00, period 1d: alice's two rows (the hostile row is older than a day): one incident.
-  auto o = run_rules(*store_, {r}, kNow);
+  auto o = run_at({r}, kNow);
   ASSERT_EQ(o.size(), 1u);
   EXPECT_TRUE(o[0].error.empty()) << o[0].error;
   EXPECT_EQ(o[0].rows, 2);
@@ -190,29 +195,29 @@ incidentConfiguration:
   EXPECT_EQ((*inc)["Entities"][0]["value"], "alice");
   EXPECT_EQ((*inc)["Alerts"].size(), 2u);
   // 14:00: within 2 h of the last alert, so the same incident.
-  run_rules(*store_, {r}, kNow + kTicksPerHour);
+  run_at({r}, kNow + kTicksPerHour);
   EXPECT_EQ(incidents(), 1);
   EXPECT_EQ((*get_incident(*store_, 1))["AlertCount"], 4);
   // 17:00: the lookback has passed; a new incident.
-  run_rules(*store_, {r}, kNow + 4 * kTicksPerHour);
+  run_at({r}, kNow + 4 * kTicksPerHour);
   EXPECT_EQ(incidents(), 2);
   // Closed incidents are not reopened unless the rule says so.
   ASSERT_TRUE(close_incident(*store_, 2, "TruePositive", "checked", kNow + 4 * kTicksPerHour));
   EXPECT_FALSE(close_incident(*store_, 2, "Maybe", "", kNow));
   EXPECT_FALSE(close_incident(*store_, 99, "TruePositive", "", kNow));
-  run_rules(*store_, {r}, kNow + 5 * kTicksPerHour);
+  run_at({r}, kNow + 5 * kTicksPerHour);
   EXPECT_EQ(incidents(), 3);
   EXPECT_EQ(list_incidents(*store_, "Closed")->size(), 1u);
   r.reopen_closed_incident = true;
   ASSERT_TRUE(close_incident(*store_, 3, "BenignPositive", "", kNow + 5 * kTicksPerHour));
-  run_rules(*store_, {r}, kNow + 6 * kTicksPerHour);
+  run_at({r}, kNow + 6 * kTicksPerHour);
   EXPECT_EQ(incidents(), 3) << "reopened, not created";
   EXPECT_EQ((*get_incident(*store_, 3))["Status"], "Active");
 }
 
 TEST_F(Rules, SuppressionAndTriggerThreshold) {
   AnalyticsRule r = rule("suppressionEnabled: true\nsuppressionDuration: 1h\n");
-  auto at = [&](Ticks t) { return run_rules(*store_, {r}, t, /*force=*/true)[0]; };
+  auto at = [&](Ticks t) { return run_at({r}, t, /*force=*/true)[0]; };
   auto first = at(kNow);
   EXPECT_TRUE(first.triggered);
   EXPECT_EQ(first.alerts, 1) << "SingleAlert: one alert for all rows";
@@ -223,14 +228,14 @@ TEST_F(Rules, SuppressionAndTriggerThreshold) {
   EXPECT_FALSE(later.suppressed);
   EXPECT_EQ(later.alerts, 1);
   EXPECT_EQ(incidents(), 2) << "no grouping: an incident per alert";
-  EXPECT_TRUE(run_rules(*store_, {r}, kNow + 100 * kTicksPerMinute)[0].not_due) << "ran 10 minutes ago; queryFrequency 1h";
-  EXPECT_FALSE(run_rules(*store_, {r}, kNow + 150 * kTicksPerMinute)[0].not_due);
+  EXPECT_TRUE(run_at({r}, kNow + 100 * kTicksPerMinute)[0].not_due) << "ran 10 minutes ago; queryFrequency 1h";
+  EXPECT_FALSE(run_at({r}, kNow + 150 * kTicksPerMinute)[0].not_due);
   AnalyticsRule high = rule("");
   high.trigger_threshold = 5;
-  EXPECT_FALSE(run_rules(*store_, {high}, kNow, true)[0].triggered);
+  EXPECT_FALSE(run_at({high}, kNow, true)[0].triggered);
   AnalyticsRule bad = rule("");
   bad.query = "AnomalousResourceAccessResult_CL | join x";
-  auto o = run_rules(*store_, {bad, high}, kNow, true);
+  auto o = run_at({bad, high}, kNow, true);
   ASSERT_EQ(o.size(), 2u);
   EXPECT_NE(o[0].error.find("unsupported operator 'join'"), std::string::npos);
   EXPECT_TRUE(o[1].error.empty()) << "a failing rule does not stop the others";
@@ -251,8 +256,46 @@ TEST(ResultStore, MigratesAVersionOneStoreForward) {
   EXPECT_EQ(s->schema_version(), kStoreSchemaVersion);
   EXPECT_EQ(*s->count("AnomalousResourceAccessResult_CL"), 1u) << "results survive the migration";
   EXPECT_FALSE(s->columns("byoml_runs").empty());
+  EXPECT_TRUE(s->columns("byoml_incidents").empty()) << "the rules section is the rules layer's own";
+  ASSERT_TRUE(ensure_rules_schema(*s));
   EXPECT_FALSE(s->columns("byoml_incidents").empty());
   EXPECT_TRUE(s->record_run({{"RunId", "r1"}, {"Kind", "score"}}));
+}
+
+// A version-2 store (results and rules tables in one schema) is adopted by the split sections
+// without losing an incident, and a rules section from a newer byoml is refused.
+TEST(ResultStore, RulesSectionAdoptsAVersionTwoStoreAndRefusesANewerOne) {
+  test::TempDir dir;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("v2.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE byoml_runs (RunId TEXT PRIMARY KEY, Kind TEXT NOT NULL, Started TEXT, Finished TEXT, "
+                               "DurationSeconds REAL, ModelVersion INTEGER, Status TEXT, Inputs TEXT, FilesRead INTEGER, "
+                               "Records INTEGER, Events INTEGER, Rejected INTEGER, Users INTEGER, Resources INTEGER, "
+                               "UnseenUsers INTEGER, UnseenResources INTEGER, Results INTEGER, Errors TEXT, Details TEXT);"
+                               "CREATE TABLE byoml_incidents (IncidentId INTEGER PRIMARY KEY AUTOINCREMENT, Title TEXT, "
+                               "RuleId TEXT, RuleName TEXT, Severity TEXT, Status TEXT, Created TEXT, Updated TEXT, "
+                               "FirstAlert TEXT, LastAlert TEXT, AlertCount INTEGER, Entities TEXT, Tactics TEXT, "
+                               "GroupKey TEXT, Classification TEXT, Comment TEXT, Closed TEXT);"
+                               "INSERT INTO byoml_incidents (Title, Status) VALUES ('kept', 'New');"
+                               "CREATE TABLE byoml_alerts (AlertId INTEGER PRIMARY KEY AUTOINCREMENT, RuleId TEXT, RuleName TEXT, "
+                               "TimeGenerated TEXT, Severity TEXT, Entities TEXT, Rows TEXT, IncidentId INTEGER);"
+                               "CREATE TABLE byoml_rule_runs (RuleId TEXT, RunTime TEXT, Rows INTEGER, Triggered INTEGER, "
+                               "Suppressed INTEGER, Alerts INTEGER, Error TEXT); PRAGMA user_version=2;",
+                           nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = ResultStore::open(dir.file("v2.db"));
+  ASSERT_TRUE(s) << s.status().message();
+  auto incidents = list_incidents(*s, "");
+  ASSERT_TRUE(incidents) << incidents.status().message();
+  ASSERT_EQ(incidents->size(), 1u);
+  EXPECT_EQ((*incidents)[0]["Title"], "kept");
+  ASSERT_EQ(sqlite3_exec(s->db(), "UPDATE byoml_schema SET Version = 99 WHERE Section = 'rules'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto newer = list_incidents(*s, "");
+  ASSERT_FALSE(newer);
+  EXPECT_NE(newer.status().message().find("newer byoml"), std::string::npos) << newer.status().message();
 }
 
 TEST(RuleFiles, ParseErrorsNameTheFileAndLine) {

@@ -11,6 +11,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kParse: return "parse";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kCorrupt: return "corrupt";
+    case ErrorCode::kTransient: return "transient";
   }
   return "unknown";
 }

@@ -18,6 +18,7 @@ enum class ErrorCode {
   kParse,            // input text does not follow its format
   kUnsupported,      // a recognisable input byoml cannot handle
   kCorrupt,          // a binary file fails its own consistency checks
+  kTransient,        // may pass on retry: a busy store, a timeout, HTTP 429 or 5xx
 };
 
 const char* error_code_name(ErrorCode code);

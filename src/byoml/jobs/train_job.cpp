@@ -1,4 +1,5 @@
 #include "byoml/jobs/train_job.h"
+#include "byoml/version.h"
 
 #include <fmt/format.h>
 
@@ -89,7 +90,7 @@ Result<TrainOutcome> run_train(const TrainRequest& req) {
                        {"training_score", {{"min", at(0)}, {"p50", at(0.5)}, {"p95", at(0.95)}, {"p99", at(0.99)}, {"max", t.score_max}}}});
   }
   m.info = {
-      {"byoml", "0.1.0"},
+      {"byoml", kVersion},
       {"created", format_timestamp(now_ticks(), 0)},
       {"template", {{"name", req.tmpl->name}, {"version", req.tmpl->version}, {"source", req.tmpl->source},
                     {"parameters", req.values.values()}, {"text", req.tmpl->text}}},

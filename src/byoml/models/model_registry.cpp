@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace byoml {
 
-Result<ModelRegistry> ModelRegistry::open(const std::string& dir, bool create) {
+Result<ModelRegistry> ModelRegistry::open(const std::string& dir, bool create, WaitNotice on_wait) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     if (!create) return Status(ErrorCode::kNotFound, fmt::format("{}: no such model directory (run byoml train first)", dir));
@@ -24,6 +24,7 @@ Result<ModelRegistry> ModelRegistry::open(const std::string& dir, bool create) {
   }
   ModelRegistry r;
   r.dir_ = dir;
+  r.on_wait_ = std::move(on_wait);
   return r;
 }
 
@@ -45,13 +46,32 @@ std::vector<int> ModelRegistry::versions() const {
   return out;
 }
 
-std::optional<int> ModelRegistry::current() const {
-  std::ifstream in(fs::path(dir_) / "CURRENT");
+Result<FileLock> ModelRegistry::lock() const { return FileLock::acquire((fs::path(dir_) / ".lock").string(), on_wait_); }
+
+Result<std::optional<int>> ModelRegistry::current() const {
+  const auto path = fs::path(dir_) / "CURRENT";
+  const std::string repair = fmt::format("`byoml models rollback --model {} --to N` makes version N current", dir_);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (versions().empty()) return std::optional<int>();
+    return Status(ErrorCode::kCorrupt, fmt::format("{}: CURRENT is missing although the directory holds models; {}",
+                                                   path.string(), repair));
+  }
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  if (!in.good() && !in.eof()) return Status(ErrorCode::kIo, fmt::format("{}: cannot read", path.string()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   int v = 0;
-  if (in >> v && v > 0) return v;
-  auto all = versions();  // CURRENT lost: the newest model is the natural choice
-  if (all.empty()) return std::nullopt;
-  return all.back();
+  bool digits = !text.empty() && text.size() <= 6 && std::all_of(text.begin(), text.end(), ::isdigit);
+  if (digits) v = std::stoi(text);
+  if (v <= 0)
+    return Status(ErrorCode::kCorrupt,
+                  fmt::format("{}: damaged (it should hold a version number, it holds {} bytes); {}", path.string(),
+                              text.size(), repair));
+  if (!fs::exists(path_of(v), ec))
+    return Status(ErrorCode::kCorrupt, fmt::format("{}: names version {}, which is not in the directory; {}",
+                                                   path.string(), v, repair));
+  return std::optional<int>(v);
 }
 
 Status ModelRegistry::set_current(int version) {
@@ -61,6 +81,8 @@ Status ModelRegistry::set_current(int version) {
 }
 
 Result<int> ModelRegistry::add(AccessAnomalyModel& m) {
+  auto held = lock();
+  if (!held) return held.status();
   auto all = versions();
   int v = all.empty() ? 1 : all.back() + 1;
   m.info["version"] = v;
@@ -70,13 +92,21 @@ Result<int> ModelRegistry::add(AccessAnomalyModel& m) {
 }
 
 Result<AccessAnomalyModel> ModelRegistry::load(std::optional<int> version) const {
-  if (!version) version = current();
+  if (!version) {
+    auto cur = current();
+    if (!cur) return cur.status();
+    version = *cur;
+  }
   if (!version) return Status(ErrorCode::kNotFound, fmt::format("{}: holds no model (run byoml train first)", dir_));
   return load_model(path_of(*version));
 }
 
 Result<int> ModelRegistry::rollback(std::optional<int> to) {
-  auto cur = current();
+  auto held = lock();
+  if (!held) return held.status();
+  auto cur_or = current();
+  if (!cur_or && !to) return cur_or.status();  // with no trusted CURRENT, "older than current" means nothing
+  std::optional<int> cur = cur_or ? *cur_or : std::nullopt;
   if (!to) {
     auto all = versions();
     for (auto it = all.rbegin(); it != all.rend(); ++it)
@@ -94,7 +124,8 @@ Result<int> ModelRegistry::rollback(std::optional<int> to) {
 
 std::vector<ModelEntry> ModelRegistry::list() const {
   std::vector<ModelEntry> out;
-  auto cur = current();
+  auto cur_or = current();
+  std::optional<int> cur = cur_or ? *cur_or : std::nullopt;
   for (int v : versions()) {
     ModelEntry e;
     e.version = v;

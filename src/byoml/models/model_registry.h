@@ -4,6 +4,12 @@
 //   DIR/CURRENT            "3"
 //   DIR/model-000001.byoml
 //   DIR/model-000002.byoml ...
+//   DIR/.lock              held while a version is claimed or CURRENT changes
+//
+// Concurrent `train` runs serialise on DIR/.lock only to claim a number and write their file
+// (under a unique temporary name, renamed into place), so every version is kept whole. CURRENT
+// is trusted or refused: a damaged or missing CURRENT beside existing models is an error
+// (`byoml models rollback --to N` repairs it), never a silent fall back to the newest.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "byoml/common/file_lock.h"
 #include "byoml/models/access_anomaly.h"
 
 namespace byoml {
@@ -27,11 +34,13 @@ struct ModelEntry {
 class ModelRegistry {
  public:
   // `create`: make the directory when it does not exist (training); otherwise it must exist.
-  static Result<ModelRegistry> open(const std::string& dir, bool create);
+  // `on_wait` is told when another run holds the directory's lock.
+  static Result<ModelRegistry> open(const std::string& dir, bool create, WaitNotice on_wait = {});
 
   const std::string& dir() const { return dir_; }
   std::vector<int> versions() const;
-  std::optional<int> current() const;
+  // nullopt: no model yet. An error when CURRENT is unreadable, malformed or names no file.
+  Result<std::optional<int>> current() const;
   std::string path_of(int version) const;
 
   // Saves the model as the next version (its info gets "version") and makes it current.
@@ -43,7 +52,9 @@ class ModelRegistry {
   std::vector<ModelEntry> list() const;
 
  private:
+  Result<FileLock> lock() const;
   std::string dir_;
+  WaitNotice on_wait_;
 };
 
 }  // namespace byoml

@@ -1,12 +1,14 @@
 #include "byoml/results/result_store.h"
 #include "byoml/common/atomic_file.h"
 #include "byoml/common/text.h"
+#include "byoml/results/sqlite_db.h"
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -20,16 +22,6 @@ Status sql_error(sqlite3* db, const std::string& what) {
   return Status(ErrorCode::kIo, fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-Status exec(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return Status(ErrorCode::kIo, fmt::format("results store: {}", msg));
-  }
-  return {};
-}
-
 const char* sql_type(ColumnType t) {
   switch (t) {
     case ColumnType::kReal: return "REAL";
@@ -40,7 +32,8 @@ const char* sql_type(ColumnType t) {
   }
 }
 
-// Migrations, applied in order from the store's version to kStoreSchemaVersion.
+// The results section's migrations (PRAGMA user_version), applied in order up to
+// kStoreSchemaVersion. Incidents, alerts and rule runs are the rules section's (rules/).
 const char* const kMigrations[] = {
     // 1: nothing but the version; result tables are created from templates on demand.
     "",
@@ -48,14 +41,7 @@ const char* const kMigrations[] = {
     "CREATE TABLE IF NOT EXISTS byoml_runs (RunId TEXT PRIMARY KEY, Kind TEXT NOT NULL, Started TEXT, Finished TEXT, "
     "DurationSeconds REAL, ModelVersion INTEGER, Status TEXT, Inputs TEXT, FilesRead INTEGER, Records INTEGER, "
     "Events INTEGER, Rejected INTEGER, Users INTEGER, Resources INTEGER, UnseenUsers INTEGER, UnseenResources INTEGER, "
-    "Results INTEGER, Errors TEXT, Details TEXT);"
-    "CREATE TABLE IF NOT EXISTS byoml_incidents (IncidentId INTEGER PRIMARY KEY AUTOINCREMENT, Title TEXT, RuleId TEXT, "
-    "RuleName TEXT, Severity TEXT, Status TEXT, Created TEXT, Updated TEXT, FirstAlert TEXT, LastAlert TEXT, "
-    "AlertCount INTEGER, Entities TEXT, Tactics TEXT, GroupKey TEXT, Classification TEXT, Comment TEXT, Closed TEXT);"
-    "CREATE TABLE IF NOT EXISTS byoml_alerts (AlertId INTEGER PRIMARY KEY AUTOINCREMENT, RuleId TEXT, RuleName TEXT, "
-    "TimeGenerated TEXT, Severity TEXT, Entities TEXT, Rows TEXT, IncidentId INTEGER);"
-    "CREATE TABLE IF NOT EXISTS byoml_rule_runs (RuleId TEXT, RunTime TEXT, Rows INTEGER, Triggered INTEGER, "
-    "Suppressed INTEGER, Alerts INTEGER, Error TEXT);",
+    "Results INTEGER, Errors TEXT, Details TEXT);",
 };
 static_assert(std::size(kMigrations) == kStoreSchemaVersion);
 
@@ -63,16 +49,10 @@ const char* const kRunColumns[] = {"RunId", "Kind", "Started", "Finished", "Dura
                                    "Inputs", "FilesRead", "Records", "Events", "Rejected", "Users", "Resources",
                                    "UnseenUsers", "UnseenResources", "Results", "Errors", "Details"};
 
-Status bind_json(sqlite3_stmt* st, int at, const nlohmann::json& v) {
-  if (v.is_null()) return {};
-  if (v.is_number_float()) sqlite3_bind_double(st, at, v.get<double>());
-  else if (v.is_number_integer()) sqlite3_bind_int64(st, at, v.get<int64_t>());
-  else if (v.is_boolean()) sqlite3_bind_int(st, at, v.get<bool>() ? 1 : 0);
-  else {
-    std::string text = v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    sqlite3_bind_text(st, at, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  return {};
+int user_version(sqlite3* db) {
+  Stmt st(db, "PRAGMA user_version");
+  auto rows = st.rows();
+  return rows && !rows->empty() ? static_cast<int>((*rows)[0]["user_version"].get<int64_t>()) : -1;
 }
 
 }  // namespace
@@ -81,6 +61,12 @@ Result<ResultStore> ResultStore::open(const std::string& path, Mode mode) {
   if (mode == Mode::kExisting && !std::filesystem::is_regular_file(path))
     return Status(ErrorCode::kNotFound,
                   fmt::format("{}: no results store there (check --store; `byoml score` creates one)", path));
+  if (mode == Mode::kCreate) {
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) std::filesystem::create_directories(parent, ec);
+    if (ec) return Status(ErrorCode::kIo, fmt::format("{}: cannot create its folder: {}", path, ec.message()));
+  }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | (mode == Mode::kCreate ? SQLITE_OPEN_CREATE : 0),
                            nullptr);
@@ -89,25 +75,26 @@ Result<ResultStore> ResultStore::open(const std::string& path, Mode mode) {
   s.path_ = path;
   if (rc != SQLITE_OK) return sql_error(raw, fmt::format("{}: cannot open results store", path));
   sqlite3_busy_timeout(raw, 10000);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, nullptr) != SQLITE_OK)
-    return sql_error(raw, fmt::format("{}: not a results store", path));
-  int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-  sqlite3_finalize(st);
+  int version = user_version(raw);
+  if (version < 0) return sql_error(raw, fmt::format("{}: not a results store", path));
   if (version > kStoreSchemaVersion)
     return Status(ErrorCode::kUnsupported,
                   fmt::format("{}: results store schema version {} was written by a newer byoml (this one knows "
                               "version {}); use that byoml or another --store",
                               path, version, kStoreSchemaVersion));
-  if (version == 0) BYOML_RETURN_IF_ERROR(exec(raw, "PRAGMA journal_mode=WAL"));
-  for (int v = version + 1; v <= kStoreSchemaVersion; ++v) {
-    BYOML_RETURN_IF_ERROR(exec(raw, "BEGIN"));
-    Status migrated = exec(raw, std::string(kMigrations[v - 1]) + fmt::format(";PRAGMA user_version={}", v));
-    if (!migrated) {
-      (void)exec(raw, "ROLLBACK");
-      return migrated.with_context(fmt::format("{}: migrating to schema version {}", path, v));
-    }
-    BYOML_RETURN_IF_ERROR(exec(raw, "COMMIT"));
+  if (version == 0) BYOML_RETURN_IF_ERROR(sql_exec(raw, "PRAGMA journal_mode=WAL"));
+  // One step per transaction, the version re-read under the write lock: two runs opening a new
+  // store at once must not both apply a step.
+  while (version < kStoreSchemaVersion) {
+    auto txn = WriteTransaction::begin(raw, path, {});
+    if (!txn) return txn.status();
+    version = user_version(raw);
+    if (version >= kStoreSchemaVersion) break;
+    int v = version + 1;
+    BYOML_RETURN_IF_ERROR(sql_exec(raw, std::string(kMigrations[v - 1]) + fmt::format(";PRAGMA user_version={}", v))
+                              .with_context(fmt::format("{}: migrating to schema version {}", path, v)));
+    BYOML_RETURN_IF_ERROR(txn->commit());
+    version = v;
   }
   s.version_ = kStoreSchemaVersion;
   return s;
@@ -117,40 +104,42 @@ Status ResultStore::ensure_table(const OutputSchema& schema) {
   BYOML_RETURN_IF_ERROR(validate_output(schema));  // the table and column names are identifiers we checked
   std::string cols;
   for (const auto& c : schema.columns) cols += fmt::format("{}\"{}\" {}", cols.empty() ? "" : ", ", c.name, sql_type(c.type));
-  return exec(db_.get(), fmt::format("CREATE TABLE IF NOT EXISTS \"{}\" ({})", schema.table, cols));
+  return sql_exec(db_.get(), fmt::format("CREATE TABLE IF NOT EXISTS \"{}\" ({})", schema.table, cols));
 }
 
-Status ResultStore::insert(const OutputSchema& schema, const std::vector<nlohmann::json>& rows) {
+Status ResultStore::delete_run_rows(const OutputSchema& schema, const std::string& run_id) {
   BYOML_RETURN_IF_ERROR(ensure_table(schema));
+  if (!schema.find("RunId")) return {};
+  return Stmt(db_.get(), fmt::format("DELETE FROM \"{}\" WHERE RunId = ?1", schema.table)).bind(1, run_id).run();
+}
+
+Status ResultStore::append_rows(const OutputSchema& schema, const std::vector<nlohmann::json>& rows) {
+  BYOML_RETURN_IF_ERROR(ensure_table(schema));
+  sqlite3* db = db_.get();
   std::string names, marks;
   for (const auto& c : schema.columns) {
     names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", c.name);
     marks += marks.empty() ? "?" : ", ?";
   }
-  sqlite3* db = db_.get();
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, fmt::format("INSERT INTO \"{}\" ({}) VALUES ({})", schema.table, names, marks).c_str(), -1,
-                         &st, nullptr) != SQLITE_OK)
-    return sql_error(db, "results store");
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, &sqlite3_finalize);
-  BYOML_RETURN_IF_ERROR(exec(db, "BEGIN"));
+  Stmt ins(db, fmt::format("INSERT INTO \"{}\" ({}) VALUES ({})", schema.table, names, marks));
   for (const auto& row : rows) {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     for (size_t i = 0; i < schema.columns.size(); ++i) {
-      const auto& c = schema.columns[i];
-      int at = static_cast<int>(i + 1);
-      auto it = row.find(c.name);
-      if (it != row.end()) (void)bind_json(st, at, *it);  // missing: NULL
+      auto it = row.find(schema.columns[i].name);
+      ins.bind_json(static_cast<int>(i + 1), it == row.end() ? nlohmann::json() : *it);  // missing: NULL
     }
-    if (sqlite3_step(st) != SQLITE_DONE) {
-      Status err = sql_error(db, "results store insert");
-      (void)exec(db, "ROLLBACK");
-      return err;
-    }
+    BYOML_RETURN_IF_ERROR(ins.run().with_context("results store insert"));
   }
-  return exec(db, "COMMIT");
+  return {};
 }
+
+Status ResultStore::insert(const OutputSchema& schema, const std::vector<nlohmann::json>& rows) {
+  auto txn = begin_write();
+  if (!txn) return txn.status();
+  BYOML_RETURN_IF_ERROR(append_rows(schema, rows));
+  return txn->commit();
+}
+
+Result<WriteTransaction> ResultStore::begin_write() const { return WriteTransaction::begin(db_.get(), path_, on_wait_); }
 
 Result<uint64_t> ResultStore::count(const std::string& table) {
   OutputSchema probe{table, {{"TimeGenerated", ColumnType::kDatetime, ""}}};
@@ -180,30 +169,28 @@ Status ResultStore::record_run(const nlohmann::json& run) {
     names += fmt::format("{}{}", names.empty() ? "" : ", ", c);
     marks += fmt::format("{}?", marks.empty() ? "" : ", ");
   }
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), fmt::format("INSERT OR REPLACE INTO byoml_runs ({}) VALUES ({})", names, marks).c_str(),
-                         -1, &st, nullptr) != SQLITE_OK)
-    return sql_error(db_.get(), "results store");
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, &sqlite3_finalize);
+  Stmt st(db_.get(), fmt::format("INSERT OR REPLACE INTO byoml_runs ({}) VALUES ({})", names, marks));
   int at = 1;
   for (const char* c : kRunColumns) {
     auto it = run.find(c);
+    nlohmann::json v = it == run.end() ? nlohmann::json() : *it;
     // Inputs and errors may name a SAS URL or a connection string: no credential is stored.
-    if (it != run.end() && it->is_string()) (void)bind_json(st, at, redact_secrets(it->get<std::string>()));
-    else if (it != run.end() && it->is_structured())
-      (void)bind_json(st, at, redact_secrets(it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
-    else if (it != run.end()) (void)bind_json(st, at, *it);
-    ++at;
+    if (v.is_string()) v = redact_secrets(v.get<std::string>());
+    else if (v.is_structured()) v = redact_secrets(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    st.bind_json(at++, v);
   }
-  if (sqlite3_step(st) != SQLITE_DONE) return sql_error(db_.get(), "results store: run health");
-  return {};
+  return st.run().with_context("results store: run health");
 }
 
-Status write_jsonl(const std::string& path, const std::vector<nlohmann::json>& rows) {
-  auto out = AtomicFile::create(path);
-  if (!out) return out.status();
-  for (const auto& r : rows) out->write(r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n');
-  return out->commit();
+std::string default_store_path() {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v && *v ? v : "";
+  };
+  if (std::string s = env("BYOML_STORE"); !s.empty()) return s;
+  std::filesystem::path state = env("XDG_STATE_HOME");
+  if (state.empty()) state = std::filesystem::path(env("HOME")) / ".local" / "state";
+  return (state / "byoml" / "byoml.db").string();
 }
 
 }  // namespace byoml

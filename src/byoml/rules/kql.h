@@ -19,12 +19,9 @@
 
 #include "byoml/common/status.h"
 #include "byoml/common/time.h"
-
-struct sqlite3;
+#include "byoml/results/sqlite_db.h"
 
 namespace byoml {
-
-using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 
 struct SqlQuery {
   std::string sql;

@@ -19,77 +19,6 @@ constexpr sqlite3_int64 kQueryMemoryBytes = sqlite3_int64{1} << 30;
 constexpr uint64_t kQueryValueBytes = uint64_t{64} << 20;
 constexpr uint64_t kQueryResultBytes = uint64_t{512} << 20;
 
-// SQLite's error, with the limit named when a query ran into one.
-std::string describe(sqlite3* db) {
-  int rc = sqlite3_errcode(db);
-  if (rc == SQLITE_NOMEM || rc == SQLITE_TOOBIG)
-    return fmt::format("the query needs more than its memory limit ({} MiB, {} MiB per value): {}", kQueryMemoryBytes >> 20,
-                       kQueryValueBytes >> 20, sqlite3_errmsg(db));
-  return sqlite3_errmsg(db);
-}
-
-// A prepared statement with its parameters bound; values never become SQL text.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr) != SQLITE_OK) error_ = describe(db);
-  }
-  ~Stmt() { sqlite3_finalize(st_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(int at, const SqlValue& v) {
-    if (!st_) return *this;
-    if (auto* i = std::get_if<int64_t>(&v)) sqlite3_bind_int64(st_, at, *i);
-    else if (auto* d = std::get_if<double>(&v)) sqlite3_bind_double(st_, at, *d);
-    else if (auto* s = std::get_if<std::string>(&v)) sqlite3_bind_text(st_, at, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
-    else sqlite3_bind_null(st_, at);
-    return *this;
-  }
-  Stmt& bind(int at, const std::string& s) { return bind(at, SqlValue(s)); }
-  Stmt& bind(int at, int64_t i) { return bind(at, SqlValue(i)); }
-
-  // All rows as objects keyed by column name; at most `max_bytes` of values in all.
-  Result<std::vector<nlohmann::json>> rows(uint64_t max_bytes = UINT64_MAX) {
-    if (!st_) return Status(ErrorCode::kInvalidArgument, "query: " + error_);
-    std::vector<nlohmann::json> out;
-    uint64_t bytes = 0;
-    for (;;) {
-      int rc = sqlite3_step(st_);
-      if (rc == SQLITE_DONE) break;
-      if (rc == SQLITE_NOMEM || rc == SQLITE_TOOBIG) return Status(ErrorCode::kInvalidArgument, "query: " + describe(db_));
-      if (rc != SQLITE_ROW) return Status(ErrorCode::kIo, fmt::format("query: {}", sqlite3_errmsg(db_)));
-      for (int c = 0; c < sqlite3_column_count(st_); ++c) bytes += static_cast<uint64_t>(sqlite3_column_bytes(st_, c)) + 8;
-      if (bytes > max_bytes)
-        return Status(ErrorCode::kInvalidArgument,
-                      fmt::format("query result is larger than {} MiB; narrow it (where, project, take)", max_bytes >> 20));
-      nlohmann::json row = nlohmann::json::object();
-      for (int c = 0; c < sqlite3_column_count(st_); ++c) {
-        const char* name = sqlite3_column_name(st_, c);
-        switch (sqlite3_column_type(st_, c)) {
-          case SQLITE_INTEGER: row[name] = sqlite3_column_int64(st_, c); break;
-          case SQLITE_FLOAT: row[name] = sqlite3_column_double(st_, c); break;
-          case SQLITE_NULL: row[name] = nullptr; break;
-          default:
-            row[name] = std::string(reinterpret_cast<const char*>(sqlite3_column_text(st_, c)),
-                                    static_cast<size_t>(sqlite3_column_bytes(st_, c)));
-        }
-      }
-      out.push_back(std::move(row));
-    }
-    return out;
-  }
-  Status run() {
-    auto r = rows();
-    return r ? Status() : r.status();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* st_ = nullptr;
-  std::string error_;
-};
-
 std::string text_of(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
 
 struct Entity {
@@ -228,9 +157,16 @@ Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::strin
   return st.rows(kQueryResultBytes);
 }
 
-std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now, bool force) {
-  std::vector<RuleOutcome> out;
+Result<std::vector<RuleOutcome>> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now,
+                                           bool force, const std::string& source) {
+  BYOML_RETURN_IF_ERROR(ensure_rules_schema(store));
   sqlite3* db = store.db();
+  // One transaction for the whole run: its alerts, incidents, rule-run rows and health row
+  // appear together or not at all (a killed run raises nothing twice), and a second run that
+  // overlaps waits here, then finds the rules not due.
+  auto txn = store.begin_write();
+  if (!txn) return txn.status();
+  std::vector<RuleOutcome> out;
   for (const auto& r : rules) {
     if (!r.enabled) continue;
     RuleOutcome o;
@@ -239,7 +175,8 @@ std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<Analyti
     if (!force) {
       Stmt recent(db, "SELECT count(*) AS n FROM byoml_rule_runs WHERE RuleId = ?1 AND RunTime > ?2 AND RunTime <= ?3");
       auto n = recent.bind(1, r.id).bind(2, format_timestamp(now - r.query_frequency)).bind(3, format_timestamp(now)).rows();
-      if (n && !n->empty() && (*n)[0]["n"].get<int64_t>() > 0) {
+      if (!n) return n.status();
+      if (!n->empty() && (*n)[0]["n"].get<int64_t>() > 0) {
         o.not_due = true;
         out.push_back(std::move(o));
         continue;
@@ -249,7 +186,8 @@ std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<Analyti
       Stmt last(db, "SELECT count(*) AS n FROM byoml_rule_runs WHERE RuleId = ?1 AND Triggered = 1 AND Suppressed = 0 "
                     "AND RunTime > ?2 AND RunTime <= ?3");
       auto n = last.bind(1, r.id).bind(2, format_timestamp(now - r.suppression_duration)).bind(3, format_timestamp(now)).rows();
-      o.suppressed = n && !n->empty() && (*n)[0]["n"].get<int64_t>() > 0;
+      if (!n) return n.status();
+      o.suppressed = !n->empty() && (*n)[0]["n"].get<int64_t>() > 0;
     }
     std::vector<std::string> columns;
     auto rows = run_kql(store, r.query, now, r.query_period, &columns);
@@ -262,33 +200,50 @@ std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<Analyti
       o.rows = static_cast<int64_t>(rows->size());
       o.triggered = trigger_fires(r.trigger_operator, o.rows, r.trigger_threshold);
       if (o.triggered && !o.suppressed) {
-        Status st;
         if (r.alert_per_result) {
-          for (const auto& row : *rows)
-            if (st) st = raise_alert(store, r, {row}, now, o);
+          for (const auto& row : *rows) BYOML_RETURN_IF_ERROR(raise_alert(store, r, {row}, now, o));
         } else {
-          st = raise_alert(store, r, *rows, now, o);
+          BYOML_RETURN_IF_ERROR(raise_alert(store, r, *rows, now, o));
         }
-        if (!st) o.error = st.message();
       }
     }
     Stmt log(db, "INSERT INTO byoml_rule_runs (RuleId, RunTime, Rows, Triggered, Suppressed, Alerts, Error) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    (void)log.bind(1, r.id).bind(2, format_timestamp(now)).bind(3, o.rows).bind(4, int64_t{o.triggered})
-        .bind(5, int64_t{o.suppressed}).bind(6, int64_t{o.alerts})
-        .bind(7, o.error.empty() ? SqlValue() : SqlValue(o.error)).run();
+    BYOML_RETURN_IF_ERROR(log.bind(1, r.id).bind(2, format_timestamp(now)).bind(3, o.rows).bind(4, int64_t{o.triggered})
+                              .bind(5, int64_t{o.suppressed}).bind(6, int64_t{o.alerts})
+                              .bind(7, o.error.empty() ? SqlValue() : SqlValue(o.error)).run());
     out.push_back(std::move(o));
   }
+  nlohmann::json details = nlohmann::json::array();
+  int failed = 0;
+  for (const auto& o : out) {
+    failed += !o.error.empty();
+    details.push_back(outcome_json(o));
+  }
+  BYOML_RETURN_IF_ERROR(store.record_run({{"RunId", fmt::format("rules-{}", format_timestamp(now))},
+                                          {"Kind", "rules"}, {"Started", format_timestamp(now)},
+                                          {"Status", failed ? "failed" : "ok"}, {"Inputs", source},
+                                          {"Results", out.size()}, {"Details", details}}));
+  BYOML_RETURN_IF_ERROR(txn->commit());
   return out;
 }
 
+nlohmann::json outcome_json(const RuleOutcome& o) {
+  return {{"rule_id", o.rule_id}, {"rule", o.rule_name}, {"not_due", o.not_due}, {"rows", o.rows},
+          {"triggered", o.triggered}, {"suppressed", o.suppressed}, {"alerts", o.alerts},
+          {"incidents_created", o.incidents_created}, {"incidents_updated", o.incidents_updated},
+          {"error", o.error.empty() ? nlohmann::json() : nlohmann::json(o.error)}};
+}
+
 Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std::string& status) {
+  BYOML_RETURN_IF_ERROR(ensure_rules_schema(store));
   Stmt st(store.db(), "SELECT IncidentId, Title, Severity, Status, Created, Updated, AlertCount, Entities, RuleName, "
                       "Classification FROM byoml_incidents WHERE ?1 = '' OR Status = ?1 ORDER BY IncidentId DESC");
   return st.bind(1, status).rows();
 }
 
 Result<nlohmann::json> get_incident(ResultStore& store, int64_t id) {
+  BYOML_RETURN_IF_ERROR(ensure_rules_schema(store));
   Stmt st(store.db(), "SELECT * FROM byoml_incidents WHERE IncidentId = ?1");
   auto rows = st.bind(1, id).rows();
   if (!rows) return rows.status();
@@ -313,11 +268,29 @@ Status close_incident(ResultStore& store, int64_t id, const std::string& classif
   if (std::find(std::begin(kClasses), std::end(kClasses), classification) == std::end(kClasses))
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("classification \"{}\" (TruePositive, FalsePositive, BenignPositive, Undetermined)", classification));
+  auto txn = store.begin_write();
+  if (!txn) return txn.status();
   auto inc = get_incident(store, id);
   if (!inc) return inc.status();
   Stmt st(store.db(), "UPDATE byoml_incidents SET Status = 'Closed', Classification = ?1, Comment = ?2, Closed = ?3, "
                       "Updated = ?3 WHERE IncidentId = ?4");
-  return st.bind(1, classification).bind(2, comment).bind(3, format_timestamp(now)).bind(4, id).run();
+  BYOML_RETURN_IF_ERROR(st.bind(1, classification).bind(2, comment).bind(3, format_timestamp(now)).bind(4, id).run());
+  return txn->commit();
+}
+
+Status ensure_rules_schema(ResultStore& store) {
+  // The rules section's migrations; version 1 is what results schema 2 used to create, so it
+  // adopts those tables in stores written before the sections were split.
+  static const std::vector<std::string> kRulesMigrations = {
+      "CREATE TABLE IF NOT EXISTS byoml_incidents (IncidentId INTEGER PRIMARY KEY AUTOINCREMENT, Title TEXT, RuleId TEXT, "
+      "RuleName TEXT, Severity TEXT, Status TEXT, Created TEXT, Updated TEXT, FirstAlert TEXT, LastAlert TEXT, "
+      "AlertCount INTEGER, Entities TEXT, Tactics TEXT, GroupKey TEXT, Classification TEXT, Comment TEXT, Closed TEXT);"
+      "CREATE TABLE IF NOT EXISTS byoml_alerts (AlertId INTEGER PRIMARY KEY AUTOINCREMENT, RuleId TEXT, RuleName TEXT, "
+      "TimeGenerated TEXT, Severity TEXT, Entities TEXT, Rows TEXT, IncidentId INTEGER);"
+      "CREATE TABLE IF NOT EXISTS byoml_rule_runs (RuleId TEXT, RunTime TEXT, Rows INTEGER, Triggered INTEGER, "
+      "Suppressed INTEGER, Alerts INTEGER, Error TEXT);",
+  };
+  return migrate_section(store.db(), store.path(), "rules", kRulesMigrations);
 }
 
 }  // namespace byoml

@@ -30,10 +30,19 @@ struct RuleOutcome {
   std::string error;  // the rule failed (bad query); other rules still run
 };
 
+nlohmann::json outcome_json(const RuleOutcome& o);
+
 // Runs every enabled rule that is due at `now` (its last run is queryFrequency or more ago, or
-// `force`), as Sentinel's scheduler would when `byoml rules run` is called from cron.
-std::vector<RuleOutcome> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now,
-                                   bool force = false);
+// `force`), as Sentinel's scheduler would when `byoml rules run` is called from cron. The whole
+// run (alerts, incidents, rule runs and its health row "rules-<now>" naming `source`) is one
+// transaction under the store's write lock. A rule whose query fails is reported in its
+// outcome and the others still run; an error of the store itself fails the run.
+Result<std::vector<RuleOutcome>> run_rules(ResultStore& store, const std::vector<AnalyticsRule>& rules, Ticks now,
+                                           bool force = false, const std::string& source = "");
+
+// The rules section of a store: incidents, alerts, rule runs (own migrations; see
+// migrate_section). Every function here calls it first.
+Status ensure_rules_schema(ResultStore& store);
 
 // Incidents, newest first; status "" lists all (New, Active, Closed otherwise).
 Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std::string& status);
