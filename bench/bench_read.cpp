@@ -35,7 +35,7 @@ Pass bare_simdjson(const InputPlan& plan) {
   auto t0 = Clock::now();
   for (const auto& f : plan.files) {
     LineReader lines(4u << 20);
-    if (!lines.open(f.path)) continue;
+    if (!lines.open(f.object)) continue;
     Line line;
     while (lines.next(line)) {
       simdjson::ondemand::document doc;

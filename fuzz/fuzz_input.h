@@ -1,5 +1,5 @@
-// Shared by the reader fuzz targets: the input bytes as a file (in memory, through memfd) read
-// by one reader with the built-in template's mapping and small limits, so that limits are hit.
+// Shared by the decoder fuzz targets: the input bytes as a file (in memory, through memfd) read
+// by one decoder with the built-in template's mapping and small limits, so that limits are hit.
 #pragma once
 
 #include <sys/mman.h>
@@ -8,13 +8,14 @@
 #include <cstdint>
 #include <string>
 
-#include "byoml/sources/read_context.h"
+#include "byoml/sources/decoder.h"
+#include "byoml/sources/file_transport.h"
 #include "byoml/templates/detection_template.h"
 
 namespace byoml::fuzz {
 
-template <typename Reader>
-int read_bytes(const uint8_t* data, size_t size, Reader reader) {
+template <typename Decode>
+int read_bytes(const uint8_t* data, size_t size, Decode decode) {
   static const int fd = memfd_create("byoml-fuzz", 0);
   static const std::string path = "/proc/self/fd/" + std::to_string(fd);
   static FieldMapping mapping = FieldMapping::compile(default_template().mapping).value();
@@ -27,7 +28,10 @@ int read_bytes(const uint8_t* data, size_t size, Reader reader) {
   options.batch_events = 7;
   uint64_t events = 0;
   ReadContext ctx(mapping, vocab, options, rejects, [&](const EventBatch& b) { events += b.size(); });
-  (void)reader(path, ctx);
+  static const FileTransport files;
+  InputObject object{&files, path, path, size, "", path};
+  ctx.begin_object(object);
+  (void)decode(object, ctx);
   ctx.flush();
   // Every record found is accounted for exactly once.
   const ReadStats& s = ctx.stats();

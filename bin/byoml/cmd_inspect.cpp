@@ -67,7 +67,7 @@ int run_inspect(InspectArgs& a, TemplateChoice& tc) {
     for (const auto& [k, n] : rejects.by_kind()) kinds[k] = n;
     nlohmann::json samples = nlohmann::json::array();
     for (const auto& r : rejects.samples())
-      samples.push_back({{"file", r.file}, {"line", r.line}, {"kind", r.kind}, {"field", r.field}, {"message", r.message}});
+      samples.push_back({{"file", r.origin.object}, {"line", r.origin.at.line}, {"offset", r.origin.at.offset}, {"kind", r.kind}, {"field", r.field}, {"message", r.message}});
     j["rejected"] = {{"total", rejects.total()}, {"by_kind", kinds}, {"samples", samples}};
     nlohmann::json skipped = nlohmann::json::array();
     for (const auto& f : s.skipped_files) skipped.push_back({{"path", f.path}, {"reason", f.reason}});

@@ -19,7 +19,7 @@ std::string row(int i, const std::string& extra = "") {
 
 bool has_reject(const test::ReadAll& r, const std::string& kind, uint64_t line, const std::string& text = "") {
   for (const auto& x : r.rejects.samples())
-    if (x.kind == kind && x.line == line && x.to_string().find(text) != std::string::npos) return true;
+    if (x.kind == kind && x.origin.at.line == line && x.to_string().find(text) != std::string::npos) return true;
   return false;
 }
 }  // namespace
@@ -123,7 +123,7 @@ TEST(BadInput, TruncatedAndGarbageEvtx) {
   EXPECT_EQ(r->events.size(), 22u);
   bool cut_reported = false;
   for (const auto& x : r->rejects.samples())
-    cut_reported |= x.file == cut && x.kind == "truncated" && x.message.find("the 20 records") != std::string::npos;
+    cut_reported |= x.origin.object == cut && x.kind == "truncated" && x.message.find("the 20 records") != std::string::npos;
   EXPECT_TRUE(cut_reported);
   std::map<std::string, std::string> skipped;
   for (const auto& s : r->stats.skipped_files) skipped[s.path] = s.reason;

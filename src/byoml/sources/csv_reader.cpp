@@ -7,7 +7,7 @@
 
 #include "byoml/common/text.h"
 #include "byoml/sources/line_reader.h"
-#include "byoml/sources/readers.h"
+#include "byoml/sources/decoder.h"
 
 namespace byoml {
 namespace {
@@ -23,11 +23,12 @@ std::string header_name(std::string h) {
 
 struct CsvState {
   ReadContext* ctx = nullptr;
-  const std::string* path = nullptr;
   std::vector<std::string> header;
   std::vector<int> slots;  // per column
   std::vector<std::string> row;
   uint64_t row_line = 0;  // line where the current row started
+  uint64_t row_offset = 0;
+  uint64_t offset = 0;    // of the current line
   uint64_t line = 0;
   std::string raw;        // text of the current row
   bool have_header = false;
@@ -35,7 +36,10 @@ struct CsvState {
 
 void on_field(void* data, size_t len, void* user) {
   auto* st = static_cast<CsvState*>(user);
-  if (st->row.empty()) st->row_line = st->line;
+  if (st->row.empty()) {
+    st->row_line = st->line;
+    st->row_offset = st->offset;
+  }
   st->row.emplace_back(data ? static_cast<const char*>(data) : "", data ? len : 0);
 }
 
@@ -51,15 +55,15 @@ void on_row(int, void* user) {
   } else if (st->row.size() == 1 && st->row[0].empty()) {
     // blank line
   } else if (!valid_utf8(st->raw)) {
-    ctx.reject(*st->path, st->row_line, "invalid_utf8", "", "invalid UTF-8", st->raw);
+    ctx.reject({st->row_line, st->row_offset}, "invalid_utf8", "", "invalid UTF-8", st->raw);
   } else if (st->row.size() != st->header.size()) {
-    ctx.reject(*st->path, st->row_line, "csv_columns", "",
+    ctx.reject({st->row_line, st->row_offset}, "csv_columns", "",
                fmt::format("row has {} fields, the header has {}", st->row.size(), st->header.size()), st->raw);
   } else {
     RecordFields f;
     for (size_t i = 0; i < st->row.size(); ++i)
       if (st->slots[i] >= 0 && !st->row[i].empty()) f.set(st->slots[i], st->row[i], ValueKind::kString);
-    ctx.emit(f, *st->path, st->row_line, st->raw);
+    ctx.emit(f, {st->row_line, st->row_offset}, st->raw);
   }
   st->row.clear();
   st->raw.clear();
@@ -80,12 +84,11 @@ std::unique_ptr<csv_parser, ParserFree> new_parser() {
 
 }  // namespace
 
-Status read_csv_file(const std::string& path, ReadContext& ctx) {
+Status decode_csv(const InputObject& in, ReadContext& ctx) {
   LineReader lines(ctx.options().max_record_bytes);
-  BYOML_RETURN_IF_ERROR(lines.open(path));
+  BYOML_RETURN_IF_ERROR(lines.open(in));
   CsvState st;
   st.ctx = &ctx;
-  st.path = &path;
   auto parser = new_parser();
   if (!parser) return {ErrorCode::kIo, "cannot start the CSV parser"};
   Line line;
@@ -96,21 +99,25 @@ Status read_csv_file(const std::string& path, ReadContext& ctx) {
   uint64_t quotes = 0;
   while (lines.next(line)) {
     st.line = line.number;
+    st.offset = line.offset;
     if (skipping) {
       quotes += static_cast<uint64_t>(std::count(line.text.begin(), line.text.end(), '"'));
       skipping = quotes % 2 != 0;
       continue;
     }
     if (line.too_long) {
-      ctx.reject(path, line.number, "line_too_long", "",
+      ctx.reject({line.number, line.offset}, "line_too_long", "",
                  fmt::format("line of {} bytes exceeds --max-record-bytes", line.full_length), line.text);
       continue;
     }
-    if (st.raw.empty()) st.row_line = line.number;
+    if (st.raw.empty()) {
+      st.row_line = line.number;
+      st.row_offset = line.offset;
+    }
     if (!st.raw.empty()) st.raw += '\n';
     st.raw.append(line.text);
     if (st.raw.size() > ctx.options().max_record_bytes) {
-      ctx.reject(path, st.row_line, "line_too_long", "", "quoted field runs past --max-record-bytes", st.raw);
+      ctx.reject({st.row_line, st.row_offset}, "line_too_long", "", "quoted field runs past --max-record-bytes", st.raw);
       quotes = static_cast<uint64_t>(std::count(st.raw.begin(), st.raw.end(), '"'));
       skipping = quotes % 2 != 0;
       st.row.clear();
@@ -123,7 +130,7 @@ Status read_csv_file(const std::string& path, ReadContext& ctx) {
     size_t fed = csv_parse(parser.get(), line.text.data(), line.text.size(), on_field, on_row, &st);
     if (fed == line.text.size()) fed += csv_parse(parser.get(), "\n", 1, on_field, on_row, &st) - 1;
     if (fed != line.text.size()) {
-      ctx.reject(path, st.row.empty() ? line.number : st.row_line, "csv_syntax", "",
+      ctx.reject(st.row.empty() ? Position{line.number, line.offset} : Position{st.row_line, st.row_offset}, "csv_syntax", "",
                  fmt::format("malformed CSV ({}): a quote inside an unquoted field, or text after a closing quote",
                              csv_strerror(csv_error(parser.get()))),
                  st.raw);
@@ -133,7 +140,7 @@ Status read_csv_file(const std::string& path, ReadContext& ctx) {
     }
   }
   if (csv_fini(parser.get(), on_field, on_row, &st) != 0)
-    ctx.reject(path, st.row_line, "truncated", "", "truncated: the file ends inside a quoted field", st.raw);
+    ctx.reject({st.row_line, st.row_offset}, "truncated", "", "truncated: the file ends inside a quoted field", st.raw);
   ctx.stats().bytes_read += lines.bytes_read();
   if (!st.have_header) return {ErrorCode::kParse, "empty CSV file: no header line"};
   return lines.status();

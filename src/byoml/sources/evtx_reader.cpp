@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "byoml/sources/readers.h"
+#include "byoml/sources/decoder.h"
 #include "byoml/sources/windows_xml.h"
 
 namespace byoml {
@@ -39,23 +39,24 @@ struct RecordFree {
 
 }  // namespace
 
-Status read_evtx_file(const std::string& path, ReadContext& ctx) {
-  std::error_code ec;
-  uint64_t file_bytes = std::filesystem::file_size(path, ec);
-  if (ec) return {ErrorCode::kIo, fmt::format("cannot read: {}", ec.message())};
+Status decode_evtx(const InputObject& in, ReadContext& ctx) {
+  const uint64_t file_bytes = in.size;
   ctx.stats().bytes_read += file_bytes;
   // libevtx reads whole 64 KiB chunks after the 4 KiB header. A copy cut inside a chunk's unused
   // slack (the usual way a log is cut while being written or copied) still holds every record:
   // the chunk is read from memory, padded with zeros, and its checksums tell whether anything
   // that mattered was cut.
   constexpr uint64_t kHeader = 4096, kChunk = 65536;
+  constexpr uint64_t kMaxEvtxBytes = uint64_t{4} << 30;  // read into memory when there is no local file
   std::vector<uint8_t> padded;
   std::unique_ptr<libbfio_handle_t, BfioFree> io;
-  if (file_bytes > kHeader && (file_bytes - kHeader) % kChunk != 0) {
-    padded.assign(kHeader + ((file_bytes - kHeader) / kChunk + 1) * kChunk, 0);
-    std::ifstream in(path, std::ios::binary);
-    if (!in.read(reinterpret_cast<char*>(padded.data()), static_cast<std::streamsize>(file_bytes)))
-      return {ErrorCode::kIo, "cannot read"};
+  // Objects with no local file (a blob, a message) are read from memory the same way.
+  if (in.local_path.empty() || (file_bytes > kHeader && (file_bytes - kHeader) % kChunk != 0)) {
+    auto bytes = in.read_all(kMaxEvtxBytes);
+    if (!bytes) return bytes.status();
+    uint64_t chunks = bytes->size() > kHeader ? (bytes->size() - kHeader + kChunk - 1) / kChunk : 0;
+    padded.assign(std::max<uint64_t>(bytes->size(), kHeader + chunks * kChunk), 0);
+    std::copy(bytes->begin(), bytes->end(), padded.begin());
     libbfio_handle_t* h = nullptr;
     if (libbfio_memory_range_initialize(&h, nullptr) != 1) return {ErrorCode::kIo, "cannot start libbfio"};
     io.reset(h);
@@ -65,7 +66,7 @@ Status read_evtx_file(const std::string& path, ReadContext& ctx) {
   libevtx_file_t* raw_file = nullptr;
   if (libevtx_file_initialize(&raw_file, &error) != 1) return {ErrorCode::kIo, take_error(error)};
   int opened = io ? libevtx_file_open_file_io_handle(raw_file, io.get(), libevtx_get_access_flags_read(), &error)
-                  : libevtx_file_open(raw_file, path.c_str(), libevtx_get_access_flags_read(), &error);
+                  : libevtx_file_open(raw_file, in.local_path.c_str(), libevtx_get_access_flags_read(), &error);
   if (opened != 1) {
     libevtx_file_free(&raw_file, nullptr);
     return {ErrorCode::kCorrupt, fmt::format("not a readable .evtx file: {}", take_error(error))};
@@ -81,7 +82,7 @@ Status read_evtx_file(const std::string& path, ReadContext& ctx) {
   if (corrupted == 1) {
     if (count == 0)
       return {ErrorCode::kCorrupt, "truncated or corrupted .evtx: no complete chunk of records could be read"};
-    ctx.reject(path, 0, "truncated", "",
+    ctx.reject({0}, "truncated", "",
                fmt::format("truncated or corrupted .evtx: the {} records that could be read are read, the rest is lost",
                            count),
                {});
@@ -94,7 +95,7 @@ Status read_evtx_file(const std::string& path, ReadContext& ctx) {
     auto where = static_cast<uint64_t>(i) + 1;  // records have no lines: report the record's position
     libevtx_record_t* raw_record = nullptr;
     if (libevtx_file_get_record_by_index(file.get(), i, &raw_record, &error) != 1) {
-      ctx.reject(path, where, "evtx_record", "", fmt::format("unreadable record: {}", take_error(error)), {});
+      ctx.reject({where}, "evtx_record", "", fmt::format("unreadable record: {}", take_error(error)), {});
       continue;
     }
     std::unique_ptr<libevtx_record_t, RecordFree> record(raw_record);
@@ -102,21 +103,21 @@ Status read_evtx_file(const std::string& path, ReadContext& ctx) {
     if (libevtx_record_get_utf8_xml_string_size(record.get(), &size, &error) != 1 || size == 0 ||
         size > ctx.options().max_record_bytes) {
       std::string why = error ? take_error(error) : fmt::format("XML rendering of {} bytes", size);
-      ctx.reject(path, where, "evtx_record", "", fmt::format("record cannot be rendered: {}", why), {});
+      ctx.reject({where}, "evtx_record", "", fmt::format("record cannot be rendered: {}", why), {});
       continue;
     }
     xml.resize(size);
     if (libevtx_record_get_utf8_xml_string(record.get(), xml.data(), size, &error) != 1) {
-      ctx.reject(path, where, "evtx_record", "", fmt::format("record cannot be rendered: {}", take_error(error)), {});
+      ctx.reject({where}, "evtx_record", "", fmt::format("record cannot be rendered: {}", take_error(error)), {});
       continue;
     }
     std::string_view text(reinterpret_cast<const char*>(xml.data()), size - 1);  // size counts the NUL
     std::string err = parse_event_xml(text, doc, ctx.mapping(), fields);
     if (!err.empty()) {
-      ctx.reject(path, where, "xml_syntax", "", err, text);
+      ctx.reject({where}, "xml_syntax", "", err, text);
       continue;
     }
-    ctx.emit(fields, path, where, text);
+    ctx.emit(fields, {where}, text);
   }
   return {};
 }

@@ -1,18 +1,21 @@
-// From the paths a user names to the files to read: directories are walked (in sorted order,
-// so results never depend on the file system), export trees are recognised and pruned by the
-// time window using blob names alone, and each file's format is told by its content.
+// From the paths and URLs a user names to the objects to read: each goes to the transport of
+// its scheme (sources/transport.h), which lists the objects under it in sorted order (so
+// results never depend on the file system or the listing API); export trees are recognised
+// and pruned by the time window using blob names alone, and each object's decoder is told by
+// its content and name (sources/decoder.h).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "byoml/sources/decoder.h"
 #include "byoml/sources/read_context.h"
 
 namespace byoml {
 
 struct InputFile {
-  std::string path;
-  InputFormat format = InputFormat::kJson;
+  InputObject object;
+  const Decoder* decoder = nullptr;
   bool export_blob = false;
   Ticks blob_start = 0;  // export blobs only
   int overflow = 0;
@@ -24,15 +27,11 @@ struct InputPlan {
   uint64_t pruned = 0;  // export blobs outside the window (with slack)
 };
 
-// Format by content: .evtx signature, '<' for XML, '{' / '[' or a .json name for JSON, a
-// .csv name or a comma-separated first line for CSV. Empty files are skipped.
-Result<InputFormat> detect_format(const std::string& path);
-
-// A path that does not exist is an error; unreadable or junk entries inside a directory are
+// A path or URL that names nothing is an error; unreadable or junk entries under it are
 // listed in `skipped` and reading goes on.
 Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadOptions& options);
 
-// Reads every planned file in order; a file that cannot be read at all is reported in the
+// Reads every planned object in order; one that cannot be read at all is reported in the
 // stats' skipped files, the rest are still read. Flushes the context at the end.
 void read_inputs(const InputPlan& plan, ReadContext& ctx);
 

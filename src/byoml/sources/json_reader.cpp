@@ -2,11 +2,10 @@
 #include <simdjson.h>
 
 #include <cstring>
-#include <filesystem>
 #include <optional>
 
 #include "byoml/sources/line_reader.h"
-#include "byoml/sources/readers.h"
+#include "byoml/sources/decoder.h"
 
 namespace byoml {
 namespace {
@@ -17,12 +16,12 @@ using namespace simdjson;
 // Message bodies {"records":[...]} are detected on the way and their rows emitted one by one.
 class JsonRows {
  public:
-  JsonRows(ReadContext& ctx, const std::string& file) : ctx_(ctx), file_(file) {}
+  explicit JsonRows(ReadContext& ctx) : ctx_(ctx) {}
 
   // Collects the object's wanted fields into `f`. An Event Hub message is not a row: its
   // records are emitted here, each once it has been read completely, and `message` is set.
   // Returns the simdjson error that stopped the object, if any.
-  error_code row(ondemand::object obj, uint64_t line, std::string_view raw, RecordFields& f, bool& message) {
+  error_code row(ondemand::object obj, Position line, std::string_view raw, RecordFields& f, bool& message) {
     f.clear();
     message = false;
     for (auto field_result : obj) {
@@ -92,12 +91,12 @@ class JsonRows {
   }
 
  private:
-  error_code message_rows(ondemand::array records, uint64_t line, std::string_view raw) {
+  error_code message_rows(ondemand::array records, Position line, std::string_view raw) {
     for (auto element : records) {
       ondemand::object obj;
       if (auto e = element.get_object().get(obj)) {
         if (e == INCORRECT_TYPE) {
-          ctx_.reject(file_, line, "wrong_type", "records", "an element of \"records\" is not an object", raw);
+          ctx_.reject(line, "wrong_type", "records", "an element of \"records\" is not an object", raw);
           continue;
         }
         return e;
@@ -105,7 +104,7 @@ class JsonRows {
       RecordFields f;
       bool nested = false;
       if (auto e = row(obj, line, raw, f, nested)) return e;
-      if (!nested) ctx_.emit(f, file_, line, raw);
+      if (!nested) ctx_.emit(f, line, raw);
     }
     return SUCCESS;
   }
@@ -131,7 +130,6 @@ class JsonRows {
   }
 
   ReadContext& ctx_;
-  const std::string& file_;
 };
 
 // What went wrong with a line, in words and as a kind. simdjson reports an unbalanced or cut
@@ -172,9 +170,9 @@ error_code finish(ondemand::document& doc) {
 // array of rows) rather than JSON Lines: the first non-blank line is "{" alone, or starts with
 // "[" without being a complete value itself. Only the first line is looked at, and no more of
 // it than a record may hold.
-bool looks_like_document(const std::string& path, uint64_t max_record_bytes) {
+bool looks_like_document(const InputObject& in, uint64_t max_record_bytes) {
   LineReader lines(max_record_bytes, 64 * 1024);
-  if (!lines.open(path)) return false;
+  if (!lines.open(in)) return false;
   Line line;
   while (lines.next(line)) {
     if (line.too_long) return false;
@@ -202,17 +200,17 @@ bool looks_like_document(const std::string& path, uint64_t max_record_bytes) {
 // is checked completely before any record is handed on: when it is not valid JSON after all,
 // the caller reads it as JSON Lines instead, so the good rows of a JSON Lines file whose first
 // line happens to look like the start of a document are never lost with it.
-Status read_document(const std::string& path, const padded_string& text, ReadContext& ctx) {
+Status read_document(const padded_string& text, ReadContext& ctx) {
   const uint64_t max_record = ctx.options().max_record_bytes;
   ctx.stats().bytes_read += text.size();
   ondemand::parser parser;
-  JsonRows rows(ctx, path);
+  JsonRows rows(ctx);
   ondemand::document doc;
   std::string_view raw(text.data(), text.size());
   auto fail = [&](error_code e) {
     // Unreachable for a document that passed validation; kept as a reject, never a crash.
     SyntaxError err = syntax_error(e, raw);
-    ctx.reject(path, 1, err.kind, "", err.message + " (whole-file JSON document)", raw.substr(0, 256));
+    ctx.reject({1}, err.kind, "", err.message + " (whole-file JSON document)", raw.substr(0, 256));
     return Status();
   };
   if (auto e = parser.iterate(text).get(doc)) return fail(e);
@@ -227,13 +225,13 @@ Status read_document(const std::string& path, const padded_string& text, ReadCon
       ondemand::object obj;
       if (auto e = element.get_object().get(obj)) {
         if (e != INCORRECT_TYPE) return fail(e);
-        ctx.reject(path, index, "not_object", "", "array element is not an object", {});
+        ctx.reject({index}, "not_object", "", "array element is not an object", {});
         continue;
       }
       std::string_view span;
       if (auto e = obj.raw_json().get(span)) return fail(e);
       if (span.size() > max_record) {
-        ctx.reject(path, index, "record_too_long", "",
+        ctx.reject({index}, "record_too_long", "",
                    fmt::format("array element of {} bytes exceeds --max-record-bytes ({})", span.size(), max_record),
                    span.substr(0, 256));
         continue;
@@ -242,16 +240,16 @@ Status read_document(const std::string& path, const padded_string& text, ReadCon
       if (auto e = obj.reset().get(reset)) return fail(e);
       RecordFields f;
       bool message = false;
-      if (auto e = rows.row(obj, index, span, f, message)) {
+      if (auto e = rows.row(obj, {index}, span, f, message)) {
         SyntaxError err = syntax_error(e, span);
-        ctx.reject(path, index, err.kind, "", err.message, span);
+        ctx.reject({index}, err.kind, "", err.message, span);
         continue;
       }
-      if (!message) ctx.emit(f, path, index, span);
+      if (!message) ctx.emit(f, {index}, span);
     }
   } else {
     if (text.size() > max_record) {
-      ctx.reject(path, 1, "record_too_long", "",
+      ctx.reject({1}, "record_too_long", "",
                  fmt::format("a JSON document of {} bytes exceeds --max-record-bytes ({})", text.size(), max_record),
                  raw.substr(0, 256));
       return {};
@@ -260,9 +258,9 @@ Status read_document(const std::string& path, const padded_string& text, ReadCon
     if (auto e = doc.get_object().get(obj)) return fail(e);
     RecordFields f;
     bool message = false;
-    if (auto e = rows.row(obj, 1, raw, f, message)) return fail(e);
+    if (auto e = rows.row(obj, {1}, raw, f, message)) return fail(e);
     if (auto e = finish(doc)) return fail(e);
-    if (!message) ctx.emit(f, path, 1, raw);
+    if (!message) ctx.emit(f, {1}, raw);
     return {};
   }
   if (auto e = finish(doc)) return fail(e);
@@ -270,16 +268,14 @@ Status read_document(const std::string& path, const padded_string& text, ReadCon
 }
 
 // Loads a document file whole, when it is small enough and valid JSON; nullopt when it is not.
-Result<std::optional<padded_string>> load_document(const std::string& path, const ReadContext& ctx) {
-  std::error_code ec;
-  uint64_t size = std::filesystem::file_size(path, ec);
-  if (ec) return Status(ErrorCode::kIo, fmt::format("cannot read: {}", ec.message()));
-  if (size > ctx.options().max_document_bytes)
+Result<std::optional<padded_string>> load_document(const InputObject& in, const ReadContext& ctx) {
+  auto bytes = in.read_all(ctx.options().max_document_bytes);
+  if (!bytes && bytes.status().code() == ErrorCode::kInvalidArgument)
     return Status(ErrorCode::kUnsupported,
-                  fmt::format("a JSON document of {} bytes exceeds --max-document-bytes ({}); write JSON Lines instead",
-                              size, ctx.options().max_document_bytes));
-  padded_string text;
-  if (auto e = padded_string::load(path).get(text)) return Status(ErrorCode::kIo, fmt::format("cannot read: {}", error_message(e)));
+                  fmt::format("a JSON document of {} exceeds --max-document-bytes ({}); write JSON Lines instead",
+                              bytes.status().message(), ctx.options().max_document_bytes));
+  if (!bytes) return bytes.status();
+  padded_string text(*bytes);
   dom::parser validator;
   dom::element root;
   if (validator.parse(text).get(root)) return std::optional<padded_string>();
@@ -288,21 +284,21 @@ Result<std::optional<padded_string>> load_document(const std::string& path, cons
 
 }  // namespace
 
-Status read_json_file(const std::string& path, ReadContext& ctx) {
-  if (looks_like_document(path, ctx.options().max_record_bytes)) {
-    auto document = load_document(path, ctx);
+Status decode_json(const InputObject& in, ReadContext& ctx) {
+  if (looks_like_document(in, ctx.options().max_record_bytes)) {
+    auto document = load_document(in, ctx);
     if (!document) return document.status();
-    if (*document) return read_document(path, **document, ctx);
+    if (*document) return read_document(**document, ctx);
   }
   LineReader lines(ctx.options().max_record_bytes);
-  BYOML_RETURN_IF_ERROR(lines.open(path));
+  BYOML_RETURN_IF_ERROR(lines.open(in));
   ondemand::parser parser;
-  JsonRows rows(ctx, path);
+  JsonRows rows(ctx);
   RecordFields fields;
   Line line;
   while (lines.next(line)) {
     if (line.too_long) {
-      ctx.reject(path, line.number, "line_too_long", "",
+      ctx.reject({line.number, line.offset}, "line_too_long", "",
                  fmt::format("line of {} bytes exceeds --max-record-bytes ({})", line.full_length,
                              ctx.options().max_record_bytes),
                  line.text);
@@ -314,13 +310,13 @@ Status read_json_file(const std::string& path, ReadContext& ctx) {
     ondemand::object obj;
     bool message = false;
     if (!e) e = doc.get_object().get(obj);
-    if (!e) e = rows.row(obj, line.number, line.text, fields, message);
+    if (!e) e = rows.row(obj, {line.number, line.offset}, line.text, fields, message);
     if (!e) e = finish(doc);
-    if (!e && !message) ctx.emit(fields, path, line.number, line.text);
+    if (!e && !message) ctx.emit(fields, {line.number, line.offset}, line.text);
     if (e) {
       SyntaxError err = syntax_error(e, line.text);
       if (line.unterminated) err.message += " (last line has no line break: truncated, or the file is still being written)";
-      ctx.reject(path, line.number, err.kind, "", err.message, line.text);
+      ctx.reject({line.number, line.offset}, err.kind, "", err.message, line.text);
     }
   }
   ctx.stats().bytes_read += lines.bytes_read();

@@ -1,10 +1,7 @@
 #include "byoml/sources/line_reader.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 namespace byoml {
@@ -14,14 +11,13 @@ LineReader::LineReader(size_t max_line_bytes, size_t initial_bytes)
       buf_(new char[std::min(initial_bytes, max_line_bytes + 1) + kPadding]),
       size_(std::min(initial_bytes, max_line_bytes + 1) + kPadding) {}
 
-LineReader::~LineReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
+LineReader::~LineReader() = default;
 
-Status LineReader::open(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) return {ErrorCode::kIo, fmt::format("cannot open {}: {}", path, std::strerror(errno))};
-  ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+Status LineReader::open(const InputObject& object, uint64_t offset) {
+  auto in = object.open(offset);
+  if (!in) return in.status();
+  in_ = std::move(in).value();
+  start_offset_ = offset;
   return {};
 }
 
@@ -41,27 +37,24 @@ bool LineReader::fill() {
   }
   size_t room = capacity() - end_;
   if (room == 0) return false;
-  ssize_t n;
-  do {
-    n = ::read(fd_, buf_.get() + end_, room);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    status_ = Status(ErrorCode::kIo, fmt::format("read failed: {}", std::strerror(errno)));
+  auto n = in_->read(buf_.get() + end_, room);
+  if (!n) {
+    status_ = n.status();
     eof_ = true;
     return false;
   }
-  if (n == 0) {
+  if (*n == 0) {
     eof_ = true;
     return false;
   }
-  end_ += static_cast<size_t>(n);
-  bytes_read_ += static_cast<uint64_t>(n);
+  end_ += *n;
+  bytes_read_ += *n;
   std::memset(buf_.get() + end_, 0, kPadding);
   return true;
 }
 
 bool LineReader::next(Line& line) {
-  if (fd_ < 0) return false;
+  if (!in_) return false;
   line = Line{};
   size_t scanned = begin_;
   for (;;) {
@@ -70,6 +63,7 @@ bool LineReader::next(Line& line) {
       size_t len = static_cast<size_t>(nl - (buf_.get() + begin_));
       if (len > max_line_) break;  // over the limit though complete: treat as too long below
       line.text = {buf_.get() + begin_, len};
+      line.offset = start_offset_ + bytes_read_ - (end_ - begin_);
       if (!line.text.empty() && line.text.back() == '\r') line.text.remove_suffix(1);
       if (line_no_ == 0 && line.text.substr(0, 3) == "\xEF\xBB\xBF") line.text.remove_prefix(3);  // BOM
       line.number = ++line_no_;
@@ -84,6 +78,7 @@ bool LineReader::next(Line& line) {
     if (!more) {
       if (end_ == begin_) return false;
       line.text = {buf_.get() + begin_, end_ - begin_};
+      line.offset = start_offset_ + bytes_read_ - (end_ - begin_);
       if (!line.text.empty() && line.text.back() == '\r') line.text.remove_suffix(1);
       line.number = ++line_no_;
       line.capacity = size_ - begin_;
@@ -93,6 +88,7 @@ bool LineReader::next(Line& line) {
     }
   }
   // Too long: keep a prefix for the report, then discard through the next line break.
+  line.offset = start_offset_ + bytes_read_ - (end_ - begin_);
   long_prefix_.assign(buf_.get() + begin_, std::min<size_t>(256, end_ - begin_));
   uint64_t length = 0;
   for (;;) {

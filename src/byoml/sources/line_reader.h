@@ -10,12 +10,14 @@
 #include <memory>
 
 #include "byoml/common/status.h"
+#include "byoml/sources/transport.h"
 
 namespace byoml {
 
 struct Line {
   std::string_view text;     // without the line break (\n or \r\n)
   uint64_t number = 0;       // 1-based
+  uint64_t offset = 0;       // byte offset of the line's first byte in the object
   size_t capacity = 0;       // readable bytes from text.data(), padding included
   bool too_long = false;     // text is then only the first bytes of the line
   uint64_t full_length = 0;  // the real length of a too-long line
@@ -32,7 +34,8 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  Status open(const std::string& path);
+  // Reads `object` from `offset` (a resumed read); line numbers then count from there.
+  Status open(const InputObject& object, uint64_t offset = 0);
   // Next line; false at the end of the file or on a read error (see status()).
   bool next(Line& line);
   const Status& status() const { return status_; }
@@ -42,7 +45,8 @@ class LineReader {
   bool fill();  // reads more after end_; false when nothing more could be read
   size_t capacity() const { return size_ - kPadding; }
 
-  int fd_ = -1;
+  std::unique_ptr<ByteStream> in_;
+  uint64_t start_offset_ = 0;
   size_t max_line_;
   std::unique_ptr<char[]> buf_;  // not zero-filled: only the padding after the data must be
   size_t size_ = 0;

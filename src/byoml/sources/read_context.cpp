@@ -2,32 +2,20 @@
 
 #include <fmt/format.h>
 
+#include "byoml/sources/decoder.h"
+
 namespace byoml {
 
-Result<InputFormat> parse_input_format(std::string_view name) {
-  if (name == "auto") return InputFormat::kAuto;
-  if (name == "json") return InputFormat::kJson;
-  if (name == "evtx") return InputFormat::kEvtx;
-  if (name == "xml") return InputFormat::kXml;
-  if (name == "csv") return InputFormat::kCsv;
-  return Status(ErrorCode::kInvalidArgument, fmt::format("unknown format \"{}\" (auto, json, evtx, xml, csv)", name));
-}
-
-const char* input_format_name(InputFormat f) {
-  switch (f) {
-    case InputFormat::kAuto: return "auto";
-    case InputFormat::kJson: return "json";
-    case InputFormat::kEvtx: return "evtx";
-    case InputFormat::kXml: return "xml";
-    case InputFormat::kCsv: return "csv";
-  }
-  return "?";
-}
-
 std::vector<ParamSpec> reader_param_specs() {
+  std::vector<std::string> formats = {"auto"};
+  std::string help = "Input format. auto tells them apart by content and name:";
+  for (const auto& d : decoders()) {
+    formats.push_back(d.name);
+    help += fmt::format(" {} ({}),", d.name, d.description);
+  }
+  help.back() = '.';
   return {
-      {"format", ParamType::kChoice, "auto", 0, 0, {"auto", "json", "evtx", "xml", "csv"},
-       "Input format. auto tells JSON (export rows, Event Hub messages, NXLog), .evtx, event XML and CSV apart by content."},
+      {"format", ParamType::kChoice, "auto", 0, 0, formats, help},
       {"path_slack", ParamType::kDuration, "1h", 0, 30 * 86400, {},
        "Export trees: also read blobs whose folder time is this far outside --from/--to (late or misplaced records); "
        "events are then filtered by their own time."},
@@ -42,7 +30,7 @@ std::vector<ParamSpec> reader_param_specs() {
 
 ReadOptions read_options_from(const ParamSet& p) {
   ReadOptions o;
-  o.format = parse_input_format(p.get_string("format")).value();
+  o.format = p.get_string("format");
   o.path_slack = p.get_duration("path_slack");
   o.max_record_bytes = p.get_bytes("max_record_bytes");
   o.max_document_bytes = p.get_bytes("max_document_bytes");
@@ -57,7 +45,12 @@ ReadContext::ReadContext(FieldMapping& mapping, Vocabulary& vocab, ReadOptions o
   batch_.reserve(options_.batch_events);
 }
 
-void ReadContext::emit(const RecordFields& fields, const std::string& file, uint64_t line, std::string_view raw) {
+void ReadContext::begin_object(const InputObject& object) {
+  source_ = object.source;
+  object_ = object.name;
+}
+
+void ReadContext::emit(const RecordFields& fields, Position at, std::string_view raw) {
   ++stats_.records;
   switch (mapping_.apply(fields, options_.filter, vocab_, batch_, error_)) {
     case MapOutcome::kAppended:
@@ -67,15 +60,15 @@ void ReadContext::emit(const RecordFields& fields, const std::string& file, uint
     case MapOutcome::kFilteredOut: ++stats_.filtered_out; break;
     case MapOutcome::kOutsideWindow: ++stats_.outside_window; break;
     case MapOutcome::kRejected:
-      record_reject({file, line, error_.kind, error_.field, error_.reason, std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
+      record_reject({{source_, object_, at}, error_.kind, error_.field, error_.reason,
+                     std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
       break;
   }
 }
 
-void ReadContext::reject(const std::string& file, uint64_t line, std::string kind, std::string field,
-                         std::string message, std::string_view raw) {
+void ReadContext::reject(Position at, std::string kind, std::string field, std::string message, std::string_view raw) {
   ++stats_.records;
-  record_reject({file, line, std::move(kind), std::move(field), std::move(message),
+  record_reject({{source_, object_, at}, std::move(kind), std::move(field), std::move(message),
                  std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
 }
 

@@ -13,16 +13,13 @@
 #include "byoml/events/event_batch.h"
 #include "byoml/events/field_mapping.h"
 #include "byoml/sources/rejects.h"
+#include "byoml/sources/transport.h"
 
 namespace byoml {
 
-enum class InputFormat { kAuto, kJson, kEvtx, kXml, kCsv };
-Result<InputFormat> parse_input_format(std::string_view name);
-const char* input_format_name(InputFormat f);
-
 struct ReadOptions {
   EventFilter filter;
-  InputFormat format = InputFormat::kAuto;
+  std::string format = "auto";             // or a decoder's name (sources/decoder.h)
   Ticks path_slack = kTicksPerHour;       // export trees: blobs this far outside the window are read too
   uint64_t max_record_bytes = 4u << 20;   // a longer line is rejected, not buffered
   uint64_t max_document_bytes = 256u << 20;  // a whole-file JSON document is read whole up to this
@@ -33,10 +30,7 @@ struct ReadOptions {
 std::vector<ParamSpec> reader_param_specs();
 ReadOptions read_options_from(const ParamSet& params);
 
-struct SkippedFile {
-  std::string path;
-  std::string reason;
-};
+using SkippedFile = SkippedObject;
 
 struct ReadStats {
   uint64_t files_read = 0;
@@ -64,9 +58,10 @@ class ReadContext {
 
   // A record's fields are complete: map, filter, append, and flush a full batch.
   // `raw` is only read when the record is rejected.
-  void emit(const RecordFields& fields, const std::string& file, uint64_t line, std::string_view raw);
-  void reject(const std::string& file, uint64_t line, std::string kind, std::string field, std::string message,
-              std::string_view raw);
+  // Rejects and positions name this object until the next call.
+  void begin_object(const InputObject& object);
+  void emit(const RecordFields& fields, Position at, std::string_view raw);
+  void reject(Position at, std::string kind, std::string field, std::string message, std::string_view raw);
   void skip_file(const std::string& path, std::string reason);
   // Hands over what is left in the batch; call once at the end of a read.
   void flush();
@@ -82,6 +77,7 @@ class ReadContext {
   ReadStats stats_;
   EventBatch batch_;
   MapError error_;
+  std::string source_, object_;
 };
 
 }  // namespace byoml

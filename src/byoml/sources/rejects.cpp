@@ -7,7 +7,7 @@
 namespace byoml {
 
 std::string Reject::to_string() const {
-  std::string where = line ? fmt::format("{}:{}", file, line) : file;
+  std::string where = origin.to_string();
   if (field.empty()) return fmt::format("{}: {}", where, message);
   return fmt::format("{}: field \"{}\": {}", where, field, message);
 }
@@ -32,7 +32,8 @@ void RejectLog::add(Reject r) {
   if (r.raw.size() > kMaxRawBytes) r.raw.resize(kMaxRawBytes);
   if (sink_) {
     // The raw record may be any bytes; replace invalid UTF-8 rather than fail the log.
-    nlohmann::json j = {{"file", r.file}, {"line", r.line}, {"kind", r.kind},
+    nlohmann::json j = {{"source", r.origin.source}, {"file", r.origin.object}, {"line", r.origin.at.line},
+                        {"offset", r.origin.at.offset}, {"kind", r.kind},
                         {"field", r.field}, {"message", r.message}, {"raw", r.raw}};
     sink_->write(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n');
   }

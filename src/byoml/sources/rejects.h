@@ -11,17 +11,17 @@
 
 #include "byoml/common/atomic_file.h"
 #include "byoml/common/status.h"
+#include "byoml/sources/origin.h"
 
 namespace byoml {
 
 struct Reject {
-  std::string file;
-  uint64_t line = 0;    // 1-based line, or record number in formats without lines (.evtx)
+  Origin origin;        // source, object, line (record number in .evtx) and byte offset
   std::string kind;     // stable short code: json_syntax, invalid_utf8, line_too_long, missing_field, ...
   std::string field;    // source field at fault, when one is
   std::string message;  // what a person needs to fix it
   std::string raw;      // the record as read, cut to kMaxRawBytes
-  std::string to_string() const;  // FILE:LINE: field F: message
+  std::string to_string() const;  // OBJECT:LINE: field F: message
 };
 
 class RejectLog {

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "byoml/common/text.h"
-#include "byoml/sources/readers.h"
+#include "byoml/sources/decoder.h"
 #include "byoml/sources/windows_xml.h"
 
 namespace byoml {
@@ -23,14 +23,17 @@ size_t find_event_start(const std::string& buf, size_t from) {
 
 }  // namespace
 
-Status read_xml_file(const std::string& path, ReadContext& ctx) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {ErrorCode::kIo, fmt::format("cannot open {}", path)};
+Status decode_xml(const InputObject& object, ReadContext& ctx) {
+  auto opened = object.open();
+  if (!opened) return opened.status();
+  ByteStream& in = **opened;
+  Status read_error;
   const size_t max_record = ctx.options().max_record_bytes;
   constexpr size_t kChunk = 1 << 20;
   std::string buf;
   size_t pos = 0;     // unconsumed text starts here
   uint64_t line = 1;  // line number at buf[pos]
+  uint64_t buf_offset = 0;  // the object's byte offset of buf[0]
   bool eof = false;
   uint64_t found = 0;
   pugi::xml_document doc;
@@ -40,12 +43,14 @@ Status read_xml_file(const std::string& path, ReadContext& ctx) {
   auto read_more = [&]() {
     if (eof) return false;
     buf.erase(0, pos);  // compact only when reading, so consuming stays cheap
+    buf_offset += pos;
     end_from -= std::min(end_from, pos);
     pos = 0;
     size_t old = buf.size();
     buf.resize(old + kChunk);
-    in.read(buf.data() + old, static_cast<std::streamsize>(kChunk));
-    auto n = static_cast<size_t>(in.gcount());
+    auto got = in.read(buf.data() + old, kChunk);
+    if (!got) read_error = got.status();
+    size_t n = got ? *got : 0;
     buf.resize(old + n);
     ctx.stats().bytes_read += n;
     if (n == 0) eof = true;
@@ -59,7 +64,7 @@ Status read_xml_file(const std::string& path, ReadContext& ctx) {
   // Rejects the element at pos (its first 256 bytes are kept) and goes on at `to`.
   auto reject = [&](const char* kind, std::string message, size_t to) {
     ++found;
-    ctx.reject(path, line, kind, "", std::move(message), std::string_view(buf).substr(pos, 256));
+    ctx.reject({line, buf_offset + pos}, kind, "", std::move(message), std::string_view(buf).substr(pos, 256));
     consume_to(to);
   };
   static constexpr std::string_view kEnd = "</Event>";
@@ -115,10 +120,11 @@ Status read_xml_file(const std::string& path, ReadContext& ctx) {
     }
     ++found;
     std::string err = parse_event_xml(xml, doc, ctx.mapping(), fields);
-    if (err.empty()) ctx.emit(fields, path, line, xml);
-    else ctx.reject(path, line, "xml_syntax", "", err, xml);
+    if (err.empty()) ctx.emit(fields, {line, buf_offset + pos}, xml);
+    else ctx.reject({line, buf_offset + pos}, "xml_syntax", "", err, xml);
     consume_to(pos + len);
   }
+  BYOML_RETURN_IF_ERROR(read_error);
   if (found == 0) return {ErrorCode::kParse, "no <Event> element found"};
   return {};
 }

@@ -1,0 +1,16 @@
+// Local files: "file:///path" or a plain path. A folder is walked in sorted order; anything
+// that is not a regular file (a FIFO would block, a device never ends), an unreadable folder
+// and a link to a folder are listed as skipped, so nothing disappears without a word.
+#pragma once
+
+#include "byoml/sources/transport.h"
+
+namespace byoml {
+
+class FileTransport final : public Transport {
+ public:
+  Result<std::vector<InputObject>> list(const std::string& url, std::vector<SkippedObject>& skipped) const override;
+  Result<std::unique_ptr<ByteStream>> open(const InputObject& object, uint64_t offset) const override;
+};
+
+}  // namespace byoml
