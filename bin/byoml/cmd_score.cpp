@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 
+#include "byoml/api/api.h"
 #include "byoml/common/text.h"
 #include "byoml/jobs/score_job.h"
 #include "byoml/models/model_registry.h"
@@ -34,24 +35,11 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   if (!reg) return report_error(reg.status());
   auto model = reg->load(a.model_version > 0 ? std::optional<int>(a.model_version) : std::nullopt);
   if (!model) return report_error(model.status());
-  const nlohmann::json& trained = model->info["template"];
-
-  // The model's own template and parameter values, unless --template names another file.
-  std::shared_ptr<DetectionTemplate> tmpl = tc.tmpl;
-  if (tc.path.empty() && trained.contains("text")) {
-    auto t = parse_template(trained["text"].get<std::string>(), "template recorded in the model");
-    if (!t) return report_error(t.status());
-    tmpl = std::make_shared<DetectionTemplate>(std::move(t).value());
-  }
-  if (trained.contains("name") && trained["name"] != tmpl->name)
-    return report_error(Status(ErrorCode::kInvalidArgument,
-                               fmt::format("the model was trained with template \"{}\", not \"{}\"",
-                                           trained["name"].get<std::string>(), tmpl->name)));
-  auto values = ParamSet::make(tmpl->params);
-  if (!values) return report_error(values.status());
-  if (trained.contains("parameters"))
-    for (const auto& [k, v] : trained["parameters"].items())
-      if (values->has(k) && v.is_string()) (void)values->set(k, v.get<std::string>());
+  // The model's own template and parameter values, or --template when it agrees with the model.
+  auto setup = reconcile_template(*model, tc.path.empty() ? nullptr : tc.tmpl.get());
+  if (!setup) return report_error(setup.status());
+  std::shared_ptr<const DetectionTemplate> tmpl = setup->tmpl;
+  ParamSet* values = &setup->values;
   if (Status st = tc.options.apply(*values); !st) return report_error(st);
 
   auto allowlist = load_allowlist(a.allowlist_path);
@@ -66,11 +54,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   req.values = *values;
   req.model = &*model;
   req.model_version = model->info.value("version", 0);
-  // What the run is, not when: a retried run gets the same id and replaces its rows.
-  req.run_id = stable_run_id(
-      "score", {{"model_version", req.model_version}, {"fingerprint", model->info["data"].value("fingerprint", "")},
-                {"from", opts->filter.window.from}, {"to", opts->filter.window.to}, {"inputs", a.input.paths},
-                {"parameters", values->values()}, {"allowlist", a.allowlist_path}, {"per_event", a.per_event}});
+  req.run_id = score_run_id(*model, req.model_version, *opts, a.input.paths, *values, a.allowlist_path, a.per_event);
   req.allowlist = &*allowlist;
   req.rejects = &rejects;
   if (a.per_event) req.per_event_path = a.output;
@@ -83,6 +67,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   const std::string& store_path = a.job.store;
   std::optional<ResultStore> store;
   std::vector<std::unique_ptr<ResultSink>> sinks;
+  std::vector<ResultSink*> targets;
   if (!a.job.no_store) {
     auto opened = ResultStore::open(store_path);
     if (!opened) return health.fail(opened.status());
@@ -104,12 +89,8 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
                         {"threshold", values->get_real("threshold")}, {"duplicates", r.duplicates},
                         {"histogram", {{"min", ScoreReport::kHistogramMin}, {"width", ScoreReport::kHistogramWidth},
                                        {"counts", r.histogram}}}}}});
-  for (auto& sink : sinks) {
-    Status st = sink->begin(req.run_id, tmpl->output);
-    if (st) st = sink->write(out->results);
-    if (st) st = sink->commit(health_row);
-    if (!st) return health.fail(st.with_context(sink->describe()));
-  }
+  for (auto& sink : sinks) targets.push_back(sink.get());
+  if (Status st = write_results(targets, req.run_id, tmpl->output, out->results, health_row); !st) return health.fail(st);
   if (a.job.json) {
     nlohmann::json j = {{"run_id", req.run_id}, {"model_version", req.model_version},
                         {"events", r.events}, {"duplicates", r.duplicates}, {"rejected", rejects.total()},

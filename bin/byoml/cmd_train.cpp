@@ -6,7 +6,7 @@
 #include "byoml/common/parallel.h"
 #include "byoml/jobs/train_job.h"
 #include "byoml/models/model_registry.h"
-#include "byoml/results/result_sink.h"
+#include "byoml/api/api.h"
 #include "commands.h"
 
 namespace byoml::cli {
@@ -42,11 +42,8 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   if (!a.job.quiet) req.log = progress_logger();
   // What the run is, not when: a retried training run replaces its health row (its model is a
   // new version all the same).
-  RunHealth health(a.job,
-                   stable_run_id("train", {{"model", a.model_dir}, {"from", opts->filter.window.from},
-                                           {"to", opts->filter.window.to}, {"inputs", a.input.paths},
-                                           {"parameters", tc.values.values()}, {"allowlist", a.allowlist_path}}),
-                   "train", a.input.paths);
+  RunHealth health(a.job, train_run_id(a.model_dir, *opts, a.input.paths, tc.values, a.allowlist_path), "train",
+                   a.input.paths);
   auto out = run_train(req);
   if (!out) return health.fail(out.status());
   if (Status s = rejects.close(); !s) return health.fail(s);

@@ -31,6 +31,7 @@ struct FieldRule {
   std::vector<std::string> sources;
   bool lowercase = false;      // ASCII case folding: Windows names are case-insensitive
   std::string default_value;   // used when no alternative matches
+  bool operator==(const FieldRule&) const = default;
 };
 
 enum class ResourceScope { kShare, kMachineShare };
@@ -40,6 +41,7 @@ struct ExtraField {
   std::string name;
   FieldRule rule;
   ExtraType type = ExtraType::kString;  // kNumber accepts decimal and 0x-hex (access masks, logon ids)
+  bool operator==(const ExtraField&) const = default;
 };
 
 struct MappingSpec {
@@ -51,6 +53,7 @@ struct MappingSpec {
   // Events with these ids must carry every `required` field (empty: all events must).
   std::vector<uint32_t> scope_event_ids;
   std::vector<std::string> required;  // logical names among user, resource, machine, tenant
+  bool operator==(const MappingSpec&) const = default;
 };
 
 // What a reader keeps for selecting events.

@@ -1,0 +1,44 @@
+// The facade every front-end goes through (the CLI today; the watcher and the Python bindings
+// next), so none of them re-implements how a run is identified, how a stored model's template
+// is reconciled with the one asked for, or how results reach their sinks.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "byoml/common/params.h"
+#include "byoml/models/access_anomaly.h"
+#include "byoml/results/result_sink.h"
+#include "byoml/sources/read_context.h"
+#include "byoml/templates/detection_template.h"
+
+namespace byoml {
+
+// What a stored model is scored with: its template and that template's parameter values.
+struct ScoringSetup {
+  std::shared_ptr<const DetectionTemplate> tmpl;
+  ParamSet values;
+};
+
+// The template recorded in the model with the model's parameter values; or `requested` (a
+// --template file, nullptr: none) when it agrees with the model on everything the model
+// learnt from: name, algorithm, event ids and mapping. A template that disagrees is refused:
+// scoring 5145 events with a model of 5140 events would give confident nonsense.
+Result<ScoringSetup> reconcile_template(const AccessAnomalyModel& model, const DetectionTemplate* requested);
+
+// Run ids that name what was run, never when: a retried run replaces its own rows.
+std::string score_run_id(const AccessAnomalyModel& model, int model_version, const ReadOptions& read,
+                         const std::vector<std::string>& inputs, const ParamSet& values, const std::string& allowlist,
+                         bool per_event);
+std::string train_run_id(const std::string& model_dir, const ReadOptions& read, const std::vector<std::string>& inputs,
+                         const ParamSet& values, const std::string& allowlist);
+
+// Each sink gets the run's rows and its health row, committed together; the first failure
+// stops and names the sink.
+Status write_results(const std::vector<ResultSink*>& sinks, const std::string& run_id, const OutputSchema& schema,
+                     const std::vector<nlohmann::json>& rows, const nlohmann::json& health);
+
+}  // namespace byoml
