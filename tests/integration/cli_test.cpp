@@ -32,6 +32,9 @@ TEST(Cli, InspectTextWindowAndTemplateParameter) {
 
 TEST(Cli, ExitCodesMeanSomething) {
   EXPECT_EQ(run("inspect /nonexistent/path").code, 4) << "not found";
+  auto scheme = run("inspect ftp://host/export");
+  EXPECT_EQ(scheme.code, 2) << scheme.out;
+  EXPECT_NE(scheme.out.find("no transport for \"ftp://\""), std::string::npos) << scheme.out;
   EXPECT_EQ(run("query --store /nonexistent/s.db 'T'").code, 4);
   EXPECT_EQ(run("score --no-store --input /nonexistent --model /nonexistent/models").code, 4);
   EXPECT_EQ(run("inspect --no-such-option x").code, 2);
