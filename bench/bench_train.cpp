@@ -36,20 +36,21 @@ int main(int argc, char** argv) {
   }
   auto t1 = Clock::now();
   std::string path = dir + "/bench-model.byoml";
-  if (Status s = save_model(out->model, path); !s) {
+  if (Status s = save_model(*out->model, path); !s) {
     std::fprintf(stderr, "%s\n", s.message().c_str());
     return 1;
   }
   double save = bench::seconds_since(t1), total = bench::seconds_since(t0);
   const TrainReport& r = out->report;
+  const nlohmann::json& figures = out->model->info["data"];
   std::printf("input        %lu records, %.2f GB, %lu modelled events, %lu pairs\n",
               static_cast<unsigned long>(r.read.records), static_cast<double>(r.read.bytes_read) / 1e9,
-              static_cast<unsigned long>(r.events), static_cast<unsigned long>(r.pairs));
+              figures["events"].get<unsigned long>(), figures["pairs"].get<unsigned long>());
   std::printf("read         %.1f s (%.2f M records/s, %.2f GB/s)\n", r.read_seconds,
               static_cast<double>(r.read.records) / r.read_seconds / 1e6,
               static_cast<double>(r.read.bytes_read) / 1e9 / r.read_seconds);
-  std::printf("fit          %.2f s (%zu users, %zu resources, %u threads)\n", r.fit_seconds, out->model.users.size(),
-              out->model.resources.size(), req.threads);
+  std::printf("fit          %.2f s (%lu users, %lu resources, %u threads)\n", r.fit_seconds,
+              figures["users"].get<unsigned long>(), figures["resources"].get<unsigned long>(), req.threads);
   std::printf("save         %.2f s\n", save);
   std::printf("end to end   %.1f s (target under 60 s); peak RSS %.0f MiB (target under 4096)\n", total,
               bench::peak_rss_mib());

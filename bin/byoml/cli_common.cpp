@@ -1,7 +1,6 @@
 #include "cli_common.h"
 
 #include "byoml/common/text.h"
-#include "byoml/models/access_scorer.h"
 #include "byoml/results/result_store.h"
 
 #include <fmt/format.h>
@@ -78,11 +77,6 @@ Status InputOptions::open_rejects(RejectLog& log) const {
   return rejects_path.empty() ? Status() : log.open_sink(rejects_path);
 }
 
-Result<Allowlist> load_allowlist(const std::string& path) {
-  if (path.empty()) return Allowlist();
-  return Allowlist::load(path);
-}
-
 Status TemplateChoice::load(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -110,7 +104,8 @@ void TemplateChoice::add(CLI::App* app, Use use) {
   auto declared = [](const std::vector<ParamSpec>& specs, const std::string& name) {
     return std::any_of(specs.begin(), specs.end(), [&](const ParamSpec& s) { return s.name == name; });
   };
-  const auto training = access_anomaly_param_specs(), scoring = scoring_param_specs();
+  const Detector& detector = template_detector(*tmpl);
+  const auto training = detector.training_params(), scoring = detector.scoring_params();
   std::vector<ParamSpec> specs;
   for (const auto& s : tmpl->params) {
     bool is_scoring = declared(scoring, s.name), is_own = !is_scoring && !declared(training, s.name);
@@ -155,36 +150,13 @@ void JobOptions::add(CLI::App* app, const std::string& store_help, const std::st
   app->add_flag("--quiet,-q", quiet, "No progress lines on standard error");
 }
 
-RunHealth::RunHealth(const JobOptions& options, std::string run_id, const std::string& kind,
-                     const std::vector<std::string>& inputs)
-    : options_(options), row_({{"RunId", std::move(run_id)}, {"Kind", kind}, {"Started", now_text()}, {"Inputs", inputs}}) {}
-
-int RunHealth::fail(const Status& st) {
-  row_.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {st.message()}}});
-  if (Status w = write(); !w) std::cerr << "byoml: warning: run health not recorded: " << w.message() << "\n";
-  return report_error(st);
-}
-
-const nlohmann::json& RunHealth::ok(const nlohmann::json& figures) {
-  row_.update({{"Finished", now_text()}, {"Status", "ok"}});
-  row_.update(figures);
-  return row_;
-}
-
-Status RunHealth::write_ok(const nlohmann::json& figures) {
-  ok(figures);
-  return write();
-}
-
-Status RunHealth::write() {
-  if (options_.no_store) return {};
-  auto store = ResultStore::open(options_.store);
-  if (!store) return store.status();
-  store->set_wait_notice(wait_notice());
-  auto txn = store->begin_write();
-  if (!txn) return txn.status();
-  BYOML_RETURN_IF_ERROR(store->record_run(row_));
-  return txn->commit();
+SessionOptions JobOptions::session_options() const {
+  SessionOptions o;
+  if (!no_store) o.store = store;
+  o.on_wait = wait_notice();
+  if (!quiet) o.log = progress_logger();
+  o.warn = [](const std::string& what) { std::cerr << "byoml: warning: " << what << "\n"; };
+  return o;
 }
 
 std::string now_text() { return format_timestamp(now_ticks()); }

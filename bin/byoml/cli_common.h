@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "byoml/api/session.h"
 #include "byoml/common/params.h"
 #include "byoml/features/allowlist.h"
 #include "byoml/results/result_store.h"
@@ -84,9 +85,6 @@ struct TemplateChoice {
   void add(CLI::App* app, Use use);
 };
 
-// The allowlist at `path`, or an empty one when no path was given.
-Result<Allowlist> load_allowlist(const std::string& path);
-
 int report_error(const Status& st);
 std::string now_text();
 
@@ -97,26 +95,9 @@ struct JobOptions {
   bool json = false;
   bool quiet = false;
   void add(CLI::App* app, const std::string& store_help, const std::string& json_help);
-};
-
-// A job's health row in the results store (byoml_runs): started when constructed, then
-// finished as failed (with the error) or ok (with the job's figures). Not written with
-// --no-store. A failure row is written on its own (failing to write it is a warning); an ok
-// row is committed by the job together with its results (ResultSink::commit).
-class RunHealth {
- public:
-  RunHealth(const JobOptions& options, std::string run_id, const std::string& kind, const std::vector<std::string>& inputs);
-  // Records the failure, then reports it; returns the exit code.
-  int fail(const Status& st);
-  // The finished row, for the job to commit with its results.
-  const nlohmann::json& ok(const nlohmann::json& figures);
-  // Writes the finished row on its own (a job with no result rows).
-  Status write_ok(const nlohmann::json& figures);
-
- private:
-  Status write();
-  const JobOptions& options_;
-  nlohmann::json row_;
+  // The store (none with --no-store), lock waits and warnings on standard error, progress
+  // lines unless --quiet.
+  SessionOptions session_options() const;
 };
 
 // Tells on standard error that this run waits for another one's lock.

@@ -57,9 +57,10 @@ int show(const ModelsArgs& a) {
   if (!reg) return report_error(reg.status());
   auto m = reg->load(a.version > 0 ? std::optional<int>(a.version) : std::nullopt);
   if (!m) return report_error(m.status());
-  nlohmann::json j = m->info;
-  j["parameters"] = m->params.values();
-  j["rank"] = m->rank;
+  const Model& model = **m;
+  nlohmann::json j = model.info;
+  j["algorithm"] = model.detector().name();
+  j["parameters"] = model.params.values();
   if (!a.json && j.contains("template")) j["template"].erase("text");  // `--json` keeps the full template
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return kExitOk;

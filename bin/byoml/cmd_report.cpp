@@ -3,9 +3,8 @@
 
 #include <fstream>
 
+#include "byoml/api/session.h"
 #include "byoml/common/atomic_file.h"
-#include "byoml/common/atomic_file.h"
-#include "byoml/report/html_report.h"
 #include "commands.h"
 
 namespace byoml::cli {
@@ -18,10 +17,9 @@ struct ReportArgs {
 };
 
 int run_report(ReportArgs& a) {
-  auto store = ResultStore::open(a.store, ResultStore::Mode::kExisting);
-  if (!store) return report_error(store.status());
   a.options.now = now_ticks();
-  auto html = render_report(*store, a.options);
+  Session session({a.store, wait_notice(), {}, {}});
+  auto html = session.report(a.options);
   if (!html) return report_error(html.status());
   if (auto st = write_file_atomic(a.output, *html); !st) return report_error(st);
   fmt::print("report      {} ({:.1f} MiB, opens offline in any browser)\n", a.output,

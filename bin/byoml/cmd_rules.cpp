@@ -58,12 +58,8 @@ void print_table(const std::vector<nlohmann::json>& rows, const std::vector<std:
 int run_rules_cmd(const RulesArgs& a) {
   auto now = now_of(a.now);
   if (!now) return report_error(now.status());
-  auto rules = load_rules(a.rules_dir);
-  if (!rules) return report_error(rules.status());
-  auto store = ResultStore::open(a.store, ResultStore::Mode::kExisting);
-  if (!store) return report_error(store.status());
-  store->set_wait_notice(wait_notice());
-  auto ran = run_rules(*store, *rules, *now, a.force, a.rules_dir);
+  Session session({a.store, wait_notice(), {}, {}});
+  auto ran = session.rules(a.rules_dir, *now, a.force);
   if (!ran) return report_error(ran.status());
   const auto& outcomes = *ran;
   int failed = 0;

@@ -25,7 +25,7 @@ int run_sample(SampleArgs& a) {
   if (Status st = a.options.apply(a.params); !st) return report_error(st);
   if (a.scenario != "enterprise") {
     DepartmentsSpec spec = a.scenario == "departments" ? DepartmentsSpec::reference() : DepartmentsSpec::quickstart();
-    spec.seed = static_cast<uint64_t>(a.params.get_int("seed"));
+    spec.seed = enterprise_sample_spec_from(a.params).seed;
     std::filesystem::create_directories(a.output);
     std::string path = (std::filesystem::path(a.output) / (a.scenario + ".csv")).string();
     auto rows = make_departments_scenario(spec);
@@ -33,12 +33,11 @@ int run_sample(SampleArgs& a) {
     fmt::print("wrote {} rows (tenant,user,resource,likelihood,split) to {}\n", rows.size(), path);
     return kExitOk;
   }
-  auto spec = enterprise_sample_spec_from(a.params);
-  if (!spec) return report_error(spec.status());
+  const EnterpriseSampleSpec spec = enterprise_sample_spec_from(a.params);
   auto progress = [&](int day, int days) {
     if (!a.quiet && isatty(2)) std::cerr << fmt::format("\rbyoml sample: day {}/{}", day, days) << (day == days ? "\n" : "") << std::flush;
   };
-  auto sum = write_enterprise_sample(*spec, a.output, progress);
+  auto sum = write_enterprise_sample(spec, a.output, progress);
   if (!sum) return report_error(sum.status());
   fmt::print("wrote {} rows ({} x 5140) in {} blobs, {}\n", with_commas(sum->rows), with_commas(sum->rows_5140),
              with_commas(sum->blobs), human_bytes(sum->bytes));

@@ -4,9 +4,7 @@
 #include <iostream>
 
 #include "byoml/common/parallel.h"
-#include "byoml/jobs/train_job.h"
-#include "byoml/models/model_registry.h"
-#include "byoml/api/api.h"
+#include "byoml/api/session.h"
 #include "commands.h"
 
 namespace byoml::cli {
@@ -24,58 +22,38 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
   auto opts = a.input.read_options();
   if (!opts) return report_error(opts.status());
   if (Status st = tc.options.apply(tc.values); !st) return report_error(st);
-  auto allowlist = load_allowlist(a.allowlist_path);
-  if (!allowlist) return report_error(allowlist.status());
-  auto reg = ModelRegistry::open(a.model_dir, /*create=*/true, wait_notice());
-  if (!reg) return report_error(reg.status());
   RejectLog rejects;
   if (Status s = a.input.open_rejects(rejects); !s) return report_error(s);
 
-  TrainRequest req;
-  req.paths = a.input.paths;
-  req.read = *opts;
-  req.tmpl = tc.tmpl.get();
-  req.values = tc.values;
-  req.allowlist = &*allowlist;
-  req.rejects = &rejects;
-  req.threads = resolve_threads(a.threads);
-  if (!a.job.quiet) req.log = progress_logger();
-  // What the run is, not when: a retried training run replaces its health row (its model is a
-  // new version all the same).
-  RunHealth health(a.job, train_run_id(a.model_dir, *opts, a.input.paths, tc.values, a.allowlist_path), "train",
-                   a.input.paths);
-  auto out = run_train(req);
-  if (!out) return health.fail(out.status());
-  if (Status s = rejects.close(); !s) return health.fail(s);
-  auto version = reg->add(out->model);
-  if (!version) return health.fail(version.status());
+  Session session(a.job.session_options());
+  TrainJob job;
+  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects};
+  job.tmpl = tc.tmpl;
+  job.values = tc.values;
+  job.model_dir = a.model_dir;
+  job.threads = resolve_threads(a.threads);
+  auto out = session.train(job);
+  if (!out) return report_error(out.status());
   const TrainReport& r = out->report;
-  const AccessAnomalyModel& m = out->model;
-  if (Status st = health.write_ok({{"DurationSeconds", r.read_seconds + r.fit_seconds}, {"ModelVersion", *version},
-             {"FilesRead", r.read.files_read}, {"Records", r.read.records}, {"Events", r.events},
-             {"Rejected", rejects.total()}, {"Users", m.users.size()}, {"Resources", m.resources.size()},
-             {"Details", {{"pairs", r.pairs}, {"duplicates", r.duplicates}, {"allowlisted_pairs", r.allowlisted_pairs},
-                          {"fingerprint", m.info["data"]["fingerprint"]}}}});
-      !st)
-    std::cerr << "byoml: warning: run health not recorded: " << st.message() << "\n";
+  const Model& m = *out->model;
+  const nlohmann::json& data = m.info["data"];
 
   if (a.job.json) {
     nlohmann::json j = m.info;
     j.erase("template");
-    j["version"] = *version;
-    j["path"] = reg->path_of(*version);
+    j["version"] = out->version;
+    j["path"] = out->path;
     j["rejected"] = rejects.total();
     std::cout << j.dump(2) << "\n";
   } else {
-    fmt::print("model       version {} -> {}\n", *version, reg->path_of(*version));
-    fmt::print("data        {} events ({} duplicates dropped, {} rejected), {} pairs, {} users, {} resources, {} tenants\n",
-               with_commas(r.events), with_commas(r.duplicates), with_commas(rejects.total()), with_commas(m.pairs.size()),
-               with_commas(m.users.size()), with_commas(m.resources.size()), m.tenants.size());
-    fmt::print("window      {} .. {}\n", m.info["data"]["first_event"].is_null() ? "-" : m.info["data"]["first_event"].get<std::string>(),
-               m.info["data"]["last_event"].is_null() ? "-" : m.info["data"]["last_event"].get<std::string>());
-    for (const auto& t : m.tenants)
-      fmt::print("tenant      {}: {} components, training scores max {:.2f}\n", t.name, t.components, t.score_max);
-    fmt::print("time        read {:.1f} s, fit {:.1f} s ({} threads)\n", r.read_seconds, r.fit_seconds, req.threads);
+    auto text = [&](const char* key) { return data.value(key, nlohmann::json()).is_string() ? data[key].get<std::string>() : "-"; };
+    fmt::print("model       version {} -> {}\n", out->version, out->path);
+    fmt::print("read        {} records from {} files ({} rejected), {} events modelled ({} duplicates dropped)\n",
+               with_commas(r.read.records), with_commas(r.read.files_read), with_commas(rejects.total()),
+               with_commas(data.value("events", uint64_t{0})), with_commas(data.value("duplicates", uint64_t{0})));
+    fmt::print("window      {} .. {}\n", text("first_event"), text("last_event"));
+    for (const auto& line : m.detector().describe(m)) fmt::print("{}\n", line);
+    fmt::print("time        read {:.1f} s, fit {:.1f} s ({} threads)\n", r.read_seconds, r.fit_seconds, job.threads);
   }
   return a.input.outcome(r.read, rejects);
 }

@@ -8,6 +8,7 @@
 
 #include "byoml/common/rng.h"
 #include "byoml/events/string_pool.h"
+#include "byoml/models/access_anomaly_detector.h"
 #include "byoml/models/model_file.h"
 #include "byoml/models/model_registry.h"
 #include "byoml/sample/departments_scenario.h"
@@ -32,6 +33,12 @@ AccessAnomalyModel small_model(uint64_t seed = 42) {
   return std::move(m).value();
 }
 
+const AccessAnomalyModel& access(const std::unique_ptr<Model>& m) {
+  const auto* a = dynamic_cast<const AccessAnomalyModel*>(m.get());
+  EXPECT_NE(a, nullptr) << "an access-anomaly file loads as an access-anomaly model";
+  return *a;
+}
+
 // Rewrites the header checksum so that a mutated payload reaches the parser.
 void fix_checksum(std::string& bytes) {
   uint64_t h = stable_hash(std::string_view(bytes).substr(32));
@@ -42,16 +49,17 @@ TEST(ModelFile, SaveLoadGivesIdenticalScores) {
   test::TempDir dir;
   AccessAnomalyModel m = small_model();
   ASSERT_TRUE(save_model(m, dir.file("m.byoml")));
-  auto back = load_model(dir.file("m.byoml"));
-  ASSERT_TRUE(back) << back.status().message();
-  ASSERT_EQ(back->pairs.size(), m.pairs.size());
+  auto loaded = load_model(dir.file("m.byoml"));
+  ASSERT_TRUE(loaded) << loaded.status().message();
+  const AccessAnomalyModel& back = access(*loaded);
+  ASSERT_EQ(back.pairs.size(), m.pairs.size());
   for (uint32_t u = 0; u < m.users.size(); ++u)
     for (uint32_t r = m.tenants[m.user_tenant[u]].resource_begin; r < m.tenants[m.user_tenant[u]].resource_end; ++r)
-      ASSERT_EQ(m.score(u, r), back->score(u, r));
-  EXPECT_EQ(back->params.values(), m.params.values());
-  EXPECT_EQ(back->info["note"], "test");
-  EXPECT_EQ(data_fingerprint(*back), data_fingerprint(m));
-  EXPECT_EQ(serialize_model(*back), serialize_model(m)) << "a loaded model writes the same bytes";
+      ASSERT_EQ(m.score(u, r), back.score(u, r));
+  EXPECT_EQ(back.params.values(), m.params.values());
+  EXPECT_EQ(back.info["note"], "test");
+  EXPECT_EQ(data_fingerprint(back), data_fingerprint(m));
+  EXPECT_EQ(serialize_model(back), serialize_model(m)) << "a loaded model writes the same bytes";
 }
 
 TEST(ModelFile, ForeignTruncatedAndNewerFilesAreClearErrors) {
@@ -72,6 +80,18 @@ TEST(ModelFile, ForeignTruncatedAndNewerFilesAreClearErrors) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().code(), ErrorCode::kUnsupported);
   EXPECT_NE(r.status().message().find("newer byoml"), std::string::npos);
+
+  // A model of an algorithm this byoml lacks names the ones it has.
+  std::string foreign = bytes;
+  size_t at = foreign.find("\"access-anomaly\"");
+  ASSERT_NE(at, std::string::npos);
+  foreign.replace(at, 16, "\"access-anomalx\"");
+  fix_checksum(foreign);
+  auto unknown = parse_model(foreign, "m.byoml");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(unknown.status().message().find("\"access-anomalx\", which this byoml does not have (access-anomaly"),
+            std::string::npos) << unknown.status().message();
 }
 
 TEST(ModelFile, FuzzedFilesNeverCrash) {
@@ -109,7 +129,8 @@ TEST(ModelFile, FuzzedFilesNeverCrash) {
       EXPECT_FALSE(r.status().message().empty());
     } else {
       // A mutation the checks cannot see (a changed factor value) must still load a usable model.
-      for (const auto& p : r->pairs) ASSERT_TRUE(std::isfinite(r->score(p.user, p.resource)));
+      const AccessAnomalyModel& m = access(*r);
+      for (const auto& p : m.pairs) ASSERT_TRUE(std::isfinite(m.score(p.user, p.resource)));
     }
   }
   EXPECT_GT(rejected, 2000) << "most mutations break a structural check";
@@ -126,13 +147,13 @@ TEST(ModelRegistry, VersionsCurrentAndRollback) {
   EXPECT_EQ(*reg->add(a), 1);
   EXPECT_EQ(*reg->add(b), 2);
   EXPECT_EQ(*reg->current(), 2);
-  EXPECT_EQ(reg->load()->info["version"], 2);
+  EXPECT_EQ((*reg->load())->info["version"], 2);
   auto list = reg->list();
   ASSERT_EQ(list.size(), 2u);
   EXPECT_TRUE(list[1].current);
   EXPECT_FALSE(list[0].current);
   EXPECT_EQ(*reg->rollback(std::nullopt), 1);
-  EXPECT_EQ(reg->load()->info["version"], 1);
+  EXPECT_EQ((*reg->load())->info["version"], 1);
   EXPECT_FALSE(reg->rollback(std::nullopt)) << "nothing older than version 1";
   EXPECT_EQ(*reg->rollback(2), 2);
   // A damaged version is listed with its error and skipped by rollback.
@@ -167,7 +188,7 @@ TEST(ModelRegistry, ADamagedOrMissingCurrentIsAnErrorNeverAFallback) {
   std::filesystem::remove(current);
   EXPECT_FALSE(reg->load()) << "a missing CURRENT beside models is an error too";
   ASSERT_EQ(*reg->rollback(1), 1) << "rollback --to N repairs it";
-  EXPECT_EQ(reg->load()->info["version"], 1);
+  EXPECT_EQ((*reg->load())->info["version"], 1);
 }
 
 }  // namespace

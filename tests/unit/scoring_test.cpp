@@ -2,11 +2,15 @@
 // users and resources, the cross-component floor, severity, explanations and allowlists.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <set>
 
 #include "byoml/features/allowlist.h"
 #include "byoml/features/pair_features.h"
 #include "byoml/models/access_scorer.h"
+#include "byoml/events/string_pool.h"
 #include "byoml/sample/departments_scenario.h"
 
 namespace byoml {
@@ -172,6 +176,65 @@ TEST(Scoring, AllowlistMarksPairsAndParsesGlobs) {
   auto s = scorer.score(std::vector<WindowPair>{wp("hr_user_0", "shared_res"), wp("hr_user_1", "shared_res")});
   EXPECT_TRUE(s[0].reasons & kReasonAllowlisted);
   EXPECT_FALSE(s[1].reasons & kReasonAllowlisted);
+}
+
+// A cluster scores a window in partitions: the fold-in of unseen users and resources is the
+// global phase (all partitions' pairs, gathered in any order), then each partition is scored on
+// its own. Every pair must score exactly as it does when the window is scored whole.
+TEST(Scoring, OnePartitionAndFourGiveTheSameScores) {
+  AccessAnomalyModel m = departments_model(true);
+  std::vector<std::string> names;  // owns the names the pairs view
+  names.reserve(1000);
+  auto name = [&](std::string s) -> std::string_view { return names.emplace_back(std::move(s)); };
+  std::vector<WindowPair> window;
+  for (const char* dept : {"hr", "fin", "eng"}) {
+    std::vector<std::string> resources;
+    for (const auto& r : m.resources)
+      if (r.rfind(std::string(dept) + "_res_", 0) == 0) resources.push_back(r);
+    ASSERT_GE(resources.size(), 4u);
+    std::string_view fresh = name(std::string(dept) + "_new_share");
+    for (int u = 0; u < 5; ++u) {
+      std::string_view known = name(fmt::format("{}_user_{}", dept, u));
+      window.push_back(wp(known, name(resources[static_cast<size_t>(u) % resources.size()]), 300 + 10 * u));
+      window.push_back(wp(known, fresh, 200 + 7 * u));  // an unseen resource whose users span partitions
+      std::string_view hire = name(fmt::format("{}_hire_{}", dept, u));
+      for (size_t r = 0; r < 3; ++r) window.push_back(wp(hire, name(resources[(u + r) % resources.size()]), 100 + 13 * r));
+    }
+  }
+  window.push_back(wp("hr_hire_0", "eng_new_share", 5));
+  window.push_back(wp("nobody", "nothing", 1));
+
+  AccessScorer whole(m, {});
+  const std::vector<PairScore> expected = whole.score(window);
+
+  std::vector<std::vector<size_t>> parts(4);
+  for (size_t i = 0; i < window.size(); ++i) parts[stable_hash(window[i].user) % 4].push_back(i);
+  std::vector<WindowPair> gathered;  // the global phase sees every pair, in another order
+  for (size_t p = parts.size(); p-- > 0;)
+    for (auto it = parts[p].rbegin(); it != parts[p].rend(); ++it) gathered.push_back(window[*it]);
+  AccessScorer split(m, {});
+  split.fold_in(gathered);
+  size_t unseen_users = 0, unseen_resources = 0, nonempty = 0;
+  std::set<size_t> fresh_share_parts;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    std::vector<WindowPair> part;
+    for (size_t i : parts[p]) part.push_back(window[i]);
+    nonempty += !part.empty();
+    const std::vector<PairScore> got = split.score_folded(part);
+    for (size_t k = 0; k < part.size(); ++k) {
+      const PairScore& want = expected[parts[p][k]];
+      EXPECT_EQ(got[k].score, want.score) << part[k].user << " " << part[k].resource;
+      EXPECT_EQ(got[k].severity, want.severity);
+      EXPECT_EQ(got[k].reasons, want.reasons);
+      unseen_users += (want.reasons & kReasonUnseenUser) && !(want.reasons & kReasonNoHistory);
+      unseen_resources += (want.reasons & kReasonUnseenResource) && !(want.reasons & kReasonNoHistory);
+      if (part[k].resource == "hr_new_share") fresh_share_parts.insert(p);
+    }
+  }
+  EXPECT_EQ(nonempty, 4u);
+  EXPECT_GE(unseen_users, 45u) << "the hires are folded in";
+  EXPECT_GE(unseen_resources, 15u) << "the new shares are folded in";
+  EXPECT_GE(fresh_share_parts.size(), 2u) << "an unseen resource's users sit in several partitions";
 }
 
 TEST(PairFeatures, LikelihoodDeduplicationAndMachineScopedRecordNumbers) {

@@ -5,7 +5,7 @@
 
 namespace byoml {
 
-Result<ScoringSetup> reconcile_template(const AccessAnomalyModel& model, const DetectionTemplate* requested) {
+Result<ScoringSetup> reconcile_template(const Model& model, const DetectionTemplate* requested) {
   const nlohmann::json& trained = model.info.contains("template") ? model.info["template"] : nlohmann::json::object();
   std::shared_ptr<const DetectionTemplate> recorded;
   if (trained.contains("text")) {
@@ -47,7 +47,7 @@ Result<ScoringSetup> reconcile_template(const AccessAnomalyModel& model, const D
   return out;
 }
 
-std::string score_run_id(const AccessAnomalyModel& model, int model_version, const ReadOptions& read,
+std::string score_run_id(const Model& model, int model_version, const ReadOptions& read,
                          const std::vector<std::string>& inputs, const ParamSet& values, const std::string& allowlist,
                          bool per_event) {
   const nlohmann::json& data = model.info.contains("data") ? model.info["data"] : nlohmann::json::object();

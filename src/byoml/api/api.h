@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "byoml/common/params.h"
-#include "byoml/models/access_anomaly.h"
+#include "byoml/models/detector.h"
 #include "byoml/results/result_sink.h"
 #include "byoml/sources/read_context.h"
 #include "byoml/templates/detection_template.h"
@@ -27,10 +27,10 @@ struct ScoringSetup {
 // --template file, nullptr: none) when it agrees with the model on everything the model
 // learnt from: name, algorithm, event ids and mapping. A template that disagrees is refused:
 // scoring 5145 events with a model of 5140 events would give confident nonsense.
-Result<ScoringSetup> reconcile_template(const AccessAnomalyModel& model, const DetectionTemplate* requested);
+Result<ScoringSetup> reconcile_template(const Model& model, const DetectionTemplate* requested);
 
 // Run ids that name what was run, never when: a retried run replaces its own rows.
-std::string score_run_id(const AccessAnomalyModel& model, int model_version, const ReadOptions& read,
+std::string score_run_id(const Model& model, int model_version, const ReadOptions& read,
                          const std::vector<std::string>& inputs, const ParamSet& values, const std::string& allowlist,
                          bool per_event);
 std::string train_run_id(const std::string& model_dir, const ReadOptions& read, const std::vector<std::string>& inputs,

@@ -35,6 +35,7 @@ const char* param_type_name(ParamType type) {
     case ParamType::kChoice: return "choice";
     case ParamType::kDuration: return "duration";
     case ParamType::kBytes: return "bytes";
+    case ParamType::kTime: return "time";
   }
   return "?";
 }
@@ -56,6 +57,12 @@ Result<uint64_t> parse_bytes(std::string_view t) {
   else return Status(ErrorCode::kInvalidArgument, fmt::format("invalid size \"{}\": units are KiB, MiB, GiB", t));
   if (v > (1ull << 50) / mult) return Status(ErrorCode::kInvalidArgument, fmt::format("size \"{}\" too large", t));
   return v * mult;
+}
+
+std::string format_bytes(uint64_t n) {
+  for (auto [shift, unit] : {std::pair{30, "GiB"}, std::pair{20, "MiB"}, std::pair{10, "KiB"}})
+    if (n != 0 && n % (uint64_t{1} << shift) == 0) return fmt::format("{}{}", n >> shift, unit);
+  return std::to_string(n);
 }
 
 ParamSet::ParamSet(std::vector<ParamSpec> specs) {
@@ -88,6 +95,7 @@ Status ParamSet::set(const std::string& name, const std::string& text) {
   if (it == specs_.end()) return {ErrorCode::kInvalidArgument, fmt::format("unknown parameter \"{}\"", name)};
   const ParamSpec& s = *it;
   std::string canonical = text;
+  std::variant<int64_t, double, bool, std::string, uint64_t> typed = text;
   switch (s.type) {
     case ParamType::kInt: {
       int64_t v = 0;
@@ -95,18 +103,21 @@ Status ParamSet::set(const std::string& name, const std::string& text) {
       if (r.ec != std::errc() || r.ptr != text.data() + text.size()) return invalid(s, text, "not an integer");
       BYOML_RETURN_IF_ERROR(check_range(s, text, static_cast<double>(v)));
       canonical = std::to_string(v);
+      typed = v;
       break;
     }
     case ParamType::kReal: {
       double v = 0;
       if (!parse_double(text, v)) return invalid(s, text, "not a finite number");
       BYOML_RETURN_IF_ERROR(check_range(s, text, v));
+      typed = v;
       break;
     }
     case ParamType::kBool:
       if (text == "true" || text == "1" || text == "yes" || text == "on") canonical = "true";
       else if (text == "false" || text == "0" || text == "no" || text == "off") canonical = "false";
       else return invalid(s, text, "expected true or false");
+      typed = canonical == "true";
       break;
     case ParamType::kString:
       break;
@@ -119,6 +130,7 @@ Status ParamSet::set(const std::string& name, const std::string& text) {
       if (!d) return invalid(s, text, d.status().message());
       BYOML_RETURN_IF_ERROR(check_range(s, text, static_cast<double>(*d / kTicksPerSecond)));
       canonical = format_duration(*d);
+      typed = int64_t{*d};
       break;
     }
     case ParamType::kBytes: {
@@ -126,37 +138,38 @@ Status ParamSet::set(const std::string& name, const std::string& text) {
       if (!b) return invalid(s, text, b.status().message());
       BYOML_RETURN_IF_ERROR(check_range(s, text, static_cast<double>(*b)));
       canonical = std::to_string(*b);
+      typed = *b;
+      break;
+    }
+    case ParamType::kTime: {
+      auto t = parse_timestamp(text);
+      if (!t) return invalid(s, text, t.status().message());
+      canonical = format_timestamp(*t, 0);
+      typed = int64_t{*t};
       break;
     }
   }
   values_[name] = canonical;
+  typed_[name] = std::move(typed);
   return {};
 }
 
-int64_t ParamSet::get_int(const std::string& name) const {
-  BYOML_CHECK(spec(name).type == ParamType::kInt);
-  return std::stoll(values_.at(name));
+template <typename T>
+const T& ParamSet::typed(const std::string& name, std::initializer_list<ParamType> types) const {
+  const ParamType t = spec(name).type;
+  BYOML_CHECK(std::find(types.begin(), types.end(), t) != types.end());
+  return std::get<T>(typed_.at(name));
 }
-double ParamSet::get_real(const std::string& name) const {
-  BYOML_CHECK(spec(name).type == ParamType::kReal);
-  return std::stod(values_.at(name));
-}
-bool ParamSet::get_bool(const std::string& name) const {
-  BYOML_CHECK(spec(name).type == ParamType::kBool);
-  return values_.at(name) == "true";
-}
+
+int64_t ParamSet::get_int(const std::string& name) const { return typed<int64_t>(name, {ParamType::kInt}); }
+double ParamSet::get_real(const std::string& name) const { return typed<double>(name, {ParamType::kReal}); }
+bool ParamSet::get_bool(const std::string& name) const { return typed<bool>(name, {ParamType::kBool}); }
 const std::string& ParamSet::get_string(const std::string& name) const {
-  BYOML_CHECK(spec(name).type == ParamType::kString || spec(name).type == ParamType::kChoice);
-  return values_.at(name);
+  return typed<std::string>(name, {ParamType::kString, ParamType::kChoice});
 }
-Ticks ParamSet::get_duration(const std::string& name) const {
-  BYOML_CHECK(spec(name).type == ParamType::kDuration);
-  return parse_duration(values_.at(name)).value();
-}
-uint64_t ParamSet::get_bytes(const std::string& name) const {
-  BYOML_CHECK(spec(name).type == ParamType::kBytes);
-  return std::stoull(values_.at(name));
-}
+Ticks ParamSet::get_duration(const std::string& name) const { return typed<int64_t>(name, {ParamType::kDuration}); }
+uint64_t ParamSet::get_bytes(const std::string& name) const { return typed<uint64_t>(name, {ParamType::kBytes}); }
+Ticks ParamSet::get_time(const std::string& name) const { return typed<int64_t>(name, {ParamType::kTime}); }
 
 std::string cli_option_name(const std::string& param_name) {
   std::string out = "--" + param_name;

@@ -1,13 +1,14 @@
-// Read → features → fit: what `byoml train` does, as a library call (benchmarks and other
-// front-ends use it too).
+// Read → detector → model: what `byoml train` does, as a library call (benchmarks and other
+// front-ends use it too). Which detector learns is the template's `algorithm`.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "byoml/features/allowlist.h"
-#include "byoml/models/access_anomaly.h"
+#include "byoml/models/detector.h"
 #include "byoml/sources/input_set.h"
 #include "byoml/templates/detection_template.h"
 
@@ -15,30 +16,33 @@ namespace byoml {
 
 using LogFn = std::function<void(const std::string&)>;
 
-struct TrainRequest {
+// What a job reads and with which template: shared by training and scoring.
+struct JobRequest {
   std::vector<std::string> paths;
   ReadOptions read;
   const DetectionTemplate* tmpl = nullptr;
   ParamSet values;  // the template's parameters, resolved
   const Allowlist* allowlist = nullptr;
   RejectLog* rejects = nullptr;
-  unsigned threads = 1;
   LogFn log;  // progress lines; may be empty
+};
+
+struct TrainRequest : JobRequest {
+  unsigned threads = 1;
 };
 
 struct TrainReport {
   ReadStats read;
-  uint64_t events = 0, duplicates = 0, incomplete = 0, pairs = 0, allowlisted_pairs = 0;
   double read_seconds = 0, fit_seconds = 0;
 };
 
 struct TrainOutcome {
-  AccessAnomalyModel model;
+  std::unique_ptr<Model> model;  // info holds the template, window, data figures and timings
   TrainReport report;
 };
 
-// The algorithm's parameters picked out of a template's resolved values.
-ParamSet algorithm_params(const ParamSet& template_values);
+// The detector's training parameters picked out of a template's resolved values.
+ParamSet algorithm_params(const Detector& detector, const ParamSet& template_values);
 
 Result<TrainOutcome> run_train(const TrainRequest& req);
 

@@ -11,37 +11,27 @@
 
 namespace byoml {
 
-std::vector<ParamSpec> access_anomaly_param_specs() {
-  using T = ParamType;
-  return {
-      {"rank", T::kInt, "10", 1, 512, {}, "Latent factors per user and resource"},
-      {"max_iter", T::kInt, "25", 1, 1000, {}, "ALS iterations (the Sentinel training notebook used 100)"},
-      {"reg_param", T::kReal, "1.0", 0, 1e6, {}, "Regularisation λ, scaled per row by its number of observed pairs (ALS-WR)"},
-      {"alpha", T::kReal, "1.0", 0, 1e6, {}, "Confidence c = 1 + alpha * rating of an observed pair"},
-      {"low_value", T::kReal, "5.0", 0, 1e9, {}, "Per-tenant likelihoods are rescaled linearly to [low_value, high_value]"},
-      {"high_value", T::kReal, "10.0", 0, 1e9, {}, "Upper end of the rescaled likelihood"},
-      {"separate_tenants", T::kBool, "false", 0, 0, {}, "One ALS per tenant instead of one for all tenants"},
-      {"nonnegative", T::kBool, "true", 0, 0, {}, "Constrain factors to be >= 0 (NNLS per row)"},
-      {"solver", T::kChoice, "cholesky", 0, 0, {"cholesky", "cg"},
-       "cholesky solves each row exactly; cg takes a few warm-started conjugate-gradient steps (faster at high rank)"},
-      {"cg_steps", T::kInt, "3", 1, 100, {}, "Conjugate-gradient steps per row and half-iteration (solver cg)"},
-      {"seed", T::kInt, "42", 0, 9007199254740991.0, {}, "Seed of the random start; the same seed gives the same model"},
-      {"dedupe", T::kBool, "true", 0, 0, {}, "Count a record id seen twice (export retries, overlapping files) once"},
-  };
+const ParamTable<AccessAnomalyParams>& access_anomaly_params() {
+  using P = AccessAnomalyParams;
+  static const ParamTable<P> table = ParamTable<P>()
+      .add("rank", &P::rank, "Latent factors per user and resource", 1, 512)
+      .add("max_iter", &P::iterations, "ALS iterations (the Sentinel training notebook used 100)", 1, 1000)
+      .add("reg_param", &P::reg, "Regularisation λ, scaled per row by its number of observed pairs (ALS-WR)", 0, 1e6)
+      .add("alpha", &P::alpha, "Confidence c = 1 + alpha * rating of an observed pair", 0, 1e6)
+      .add("low_value", &P::low_value, "Per-tenant likelihoods are rescaled linearly to [low_value, high_value]", 0, 1e9)
+      .add("high_value", &P::high_value, "Upper end of the rescaled likelihood", 0, 1e9)
+      .add("separate_tenants", &P::separate_tenants, "One ALS per tenant instead of one for all tenants")
+      .add("nonnegative", &P::nonnegative, "Constrain factors to be >= 0 (NNLS per row)")
+      .add("solver", &P::solver,
+           "cholesky solves each row exactly; cg takes a few warm-started conjugate-gradient steps (faster at high rank)",
+           0, 0, {"cholesky", "cg"})
+      .add("cg_steps", &P::cg_steps, "Conjugate-gradient steps per row and half-iteration (solver cg)", 1, 100)
+      .add("seed", &P::seed, "Seed of the random start; the same seed gives the same model", 0, 9007199254740991.0)
+      .add("dedupe", &P::dedupe, "Count a record id seen twice (export retries, overlapping files) once");
+  return table;
 }
 
-AlsOptions als_options_from(const ParamSet& p, unsigned threads) {
-  AlsOptions o;
-  o.rank = static_cast<int>(p.get_int("rank"));
-  o.iterations = static_cast<int>(p.get_int("max_iter"));
-  o.reg = p.get_real("reg_param");
-  o.alpha = p.get_real("alpha");
-  o.nonnegative = p.get_bool("nonnegative");
-  o.solver = p.get_string("solver") == "cg" ? AlsSolver::kConjugateGradient : AlsSolver::kCholesky;
-  o.cg_steps = static_cast<int>(p.get_int("cg_steps"));
-  o.threads = threads;
-  return o;
-}
+std::vector<ParamSpec> access_anomaly_param_specs() { return access_anomaly_params().specs(); }
 
 void AccessAnomalyModel::build_index() {
   tenant_index.clear();
@@ -237,9 +227,10 @@ Result<AccessAnomalyModel> fit_access_anomaly(std::vector<TrainingPair> pairs, c
                   "(check --from/--to, the input paths and the template's event_ids)");
   AccessAnomalyModel m;
   m.params = params;
-  m.rank = static_cast<int>(params.get_int("rank"));
-  m.low_value = params.get_real("low_value");
-  m.high_value = params.get_real("high_value");
+  m.config = access_anomaly_params().bind(params);
+  m.rank = m.config.rank;
+  m.low_value = m.config.low_value;
+  m.high_value = m.config.high_value;
   if (m.low_value > m.high_value)
     return Status(ErrorCode::kInvalidArgument,
                   fmt::format("low_value {} is above high_value {}", m.low_value, m.high_value));
@@ -289,8 +280,9 @@ Result<AccessAnomalyModel> fit_access_anomaly(std::vector<TrainingPair> pairs, c
 
   // Factors: each row starts from a seed of its own name, so the start does not depend on
   // which other users exist or on joint versus separate tenants.
-  const auto seed = static_cast<uint64_t>(params.get_int("seed"));
-  AlsOptions als = als_options_from(params, options.threads);
+  const uint64_t seed = m.config.seed;
+  AlsOptions als = m.config;
+  als.threads = options.threads;
   std::vector<uint64_t> user_seeds(m.users.size());
   for (uint32_t u = 0; u < m.users.size(); ++u)
     user_seeds[u] = seed ^ stable_hash(m.tenants[m.user_tenant[u]].name + '\n' + m.users[u]);
@@ -307,7 +299,7 @@ Result<AccessAnomalyModel> fit_access_anomaly(std::vector<TrainingPair> pairs, c
     }
     return Ratings::from_entries(u1 - u0, r1 - r0, std::move(entries));
   };
-  const bool separate = params.get_bool("separate_tenants");
+  const bool separate = m.config.separate_tenants;
   const auto groups = separate ? m.tenants.size() : 1;
   for (size_t g = 0; g < groups; ++g) {
     auto t_begin = static_cast<uint32_t>(separate ? g : 0);

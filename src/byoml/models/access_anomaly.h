@@ -15,13 +15,21 @@
 
 #include "byoml/common/params.h"
 #include "byoml/features/pair_features.h"
+#include "byoml/models/detector.h"
 #include "byoml/models/implicit_als.h"
 
 namespace byoml {
 
-// The algorithm's tunables with the reference's defaults (templates may change defaults).
-std::vector<ParamSpec> access_anomaly_param_specs();
-AlsOptions als_options_from(const ParamSet& params, unsigned threads);
+// The algorithm's tunables. The initialisers here and in AlsOptions are the reference's
+// defaults (a template may change them).
+struct AccessAnomalyParams : AlsOptions {
+  double low_value = 5.0, high_value = 10.0;  // likelihoods are rescaled linearly to [low, high]
+  bool separate_tenants = false;
+  uint64_t seed = 42;
+  bool dedupe = true;
+};
+const ParamTable<AccessAnomalyParams>& access_anomaly_params();
+std::vector<ParamSpec> access_anomaly_param_specs();  // access_anomaly_params().specs()
 
 struct TrainingPair {
   std::string_view tenant, user, resource;
@@ -48,8 +56,10 @@ struct ModelPair {
   double likelihood = 0;
 };
 
-struct AccessAnomalyModel {
-  ParamSet params;  // resolved configuration
+// Model::params holds the resolved configuration, Model::info the metadata.
+struct AccessAnomalyModel final : Model {
+  const Detector& detector() const override;  // access_anomaly_detector()
+  AccessAnomalyParams config;  // Model::params, typed
   int rank = 0;
   double low_value = 5, high_value = 10;
   std::vector<TenantModel> tenants;  // sorted by name
@@ -58,7 +68,6 @@ struct AccessAnomalyModel {
   FactorMatrix user_factors, resource_factors;
   std::vector<uint32_t> user_component, resource_component;  // numbered per tenant
   std::vector<ModelPair> pairs;      // sorted by (user, resource)
-  nlohmann::json info;               // template, window, fingerprint, counts, evaluation, ...
 
   // Derived by build_index() after fit or load; not stored. Looked up by string_view without
   // building a std::string.

@@ -19,14 +19,15 @@ std::vector<std::string> reason_names(uint32_t reasons) {
   return out;
 }
 
-std::vector<ParamSpec> scoring_param_specs() {
-  using T = ParamType;
-  return {
-      {"threshold", T::kReal, "0.5", -1e6, 1e6, {},
-       "Results keep pairs scoring above this (the Sentinel notebooks used 0.5 and 1.0)"},
-      {"top", T::kInt, "25", 0, 1e9, {}, "Results keep this many highest-scoring pairs per run (0: all)"},
-  };
+const ParamTable<ScoringParams>& scoring_params() {
+  static const ParamTable<ScoringParams> table = ParamTable<ScoringParams>()
+      .add("threshold", &ScoringParams::threshold,
+           "Results keep pairs scoring above this (the Sentinel notebooks used 0.5 and 1.0)", -1e6, 1e6)
+      .add("top", &ScoringParams::top, "Results keep this many highest-scoring pairs per run (0: all)", 0, 1e9);
+  return table;
 }
+
+std::vector<ParamSpec> scoring_param_specs() { return scoring_params().specs(); }
 
 namespace {
 
@@ -49,7 +50,7 @@ AccessScorer::AccessScorer(const AccessAnomalyModel& m, ScoreOptions o) : m_(m),
 
 const AccessScorer::Side& AccessScorer::side(uint32_t tenant, bool of_resources) {
   // Joint training shares one factor space (and one Gram matrix) across tenants.
-  const bool separate = m_.params.get_bool("separate_tenants");
+  const bool separate = m_.config.separate_tenants;
   uint32_t key = separate ? tenant : 0;
   auto& cache = of_resources ? resource_sides_ : user_sides_;
   for (auto& [k, s] : cache)
@@ -149,71 +150,103 @@ std::vector<uint32_t> AccessScorer::candidates_of(const Partners& partners, cons
   return out;
 }
 
-std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
-  const size_t n = pairs.size();
-  std::vector<PairScore> out(n);
-  const AlsOptions als = als_options_from(m_.params, 1);
-  for (size_t i = 0; i < n; ++i) {
+std::vector<PairScore> AccessScorer::resolve(std::span<const WindowPair> pairs) const {
+  std::vector<PairScore> out(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
     auto t = m_.find_tenant(pairs[i].tenant);
     if (!t) continue;
     out[i].tenant = *t;
     if (auto u = m_.find_user(*t, pairs[i].user)) out[i].user = *u;
     if (auto r = m_.find_resource(*t, pairs[i].resource)) out[i].resource = *r;
   }
-  auto rating = [&](size_t i) { return static_cast<float>(m_.rescale(static_cast<uint32_t>(out[i].tenant), pair_likelihood(pairs[i].stats))); };
+  return out;
+}
 
-  // Fold in unseen users from their accesses to known resources, then unseen resources from
-  // the known users who access them. std::map keeps the order, and so the result, fixed.
-  std::map<std::pair<int64_t, std::string_view>, std::vector<size_t>> new_users, new_resources;
-  for (size_t i = 0; i < n; ++i) {
+void AccessScorer::fold_in(std::span<const WindowPair> pairs) {
+  std::vector<PairScore> out = resolve(pairs);
+  AlsOptions als = m_.config;
+  als.threads = 1;
+  auto rating = [&](size_t i) { return static_cast<float>(m_.rescale(static_cast<uint32_t>(out[i].tenant), pair_likelihood(pairs[i].stats))); };
+  // Each unseen entity's accesses to known partners, ordered by partner: the solve then sees
+  // the same numbers in the same order however the window was split or read. std::map keeps
+  // the entities' order, and so the ids, fixed.
+  std::map<FoldKey, std::vector<std::pair<uint32_t, size_t>>> new_users, new_resources;
+  for (size_t i = 0; i < pairs.size(); ++i) {
     if (out[i].tenant < 0) continue;
-    if (out[i].user < 0) new_users[{out[i].tenant, pairs[i].user}].push_back(i);
-    if (out[i].resource < 0) new_resources[{out[i].tenant, pairs[i].resource}].push_back(i);
+    if (out[i].user < 0 && out[i].resource >= 0) {
+      FoldKey user{out[i].tenant, std::string(pairs[i].user)};
+      if (!folded_user_ids_.count(user)) new_users[std::move(user)].emplace_back(static_cast<uint32_t>(out[i].resource), i);
+    }
+    if (out[i].resource < 0 && out[i].user >= 0) {
+      FoldKey resource{out[i].tenant, std::string(pairs[i].resource)};
+      if (!folded_resource_ids_.count(resource))
+        new_resources[std::move(resource)].emplace_back(static_cast<uint32_t>(out[i].user), i);
+    }
   }
-  std::vector<Eigen::VectorXf> user_vectors, resource_vectors;
-  for (const auto& [key, rows] : new_users) {
+
+  // Unseen users from their accesses to known resources.
+  std::vector<Eigen::VectorXf> user_vectors;
+  for (auto& [key, rows] : new_users) {
+    std::sort(rows.begin(), rows.end());
     const Side& s = side(static_cast<uint32_t>(key.first), /*of_resources=*/true);
-    std::vector<uint32_t> idx;
+    std::vector<uint32_t> idx, known;
     std::vector<float> val;
     std::vector<std::pair<uint32_t, double>> usual;
-    for (size_t i : rows)
-      if (out[i].resource >= 0) {
-        idx.push_back(static_cast<uint32_t>(out[i].resource) - s.offset);
-        val.push_back(rating(i));
-        usual.emplace_back(static_cast<uint32_t>(out[i].resource), pair_likelihood(pairs[i].stats));
-      }
-    if (idx.empty()) continue;
-    std::vector<uint32_t> known;
-    for (const auto& [r, likelihood] : usual) known.push_back(r);
+    for (auto [r, i] : rows) {
+      idx.push_back(r - s.offset);
+      val.push_back(rating(i));
+      known.push_back(r);
+      usual.emplace_back(r, pair_likelihood(pairs[i].stats));
+    }
     user_vectors.push_back(solve_one(s.fixed, s.gram, idx, val, als));
     folded_user_usual_.push_back(std::move(usual));
     const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
     user_neighbours_.push_back(nearest(m_.user_factors, stand_in_candidates(tm.user_begin, tm.user_end, resource_users_, known),
                                        user_vectors.back()));
-    int64_t id = m_.user_factors.rows() + folded_users_.rows() + static_cast<int64_t>(user_vectors.size()) - 1;
-    for (size_t i : rows) out[i].user = id;
+    folded_user_ids_[key] = m_.user_factors.rows() + folded_users_.rows() + static_cast<int64_t>(user_vectors.size()) - 1;
   }
   append_rows(folded_users_, user_vectors);
-  for (const auto& [key, rows] : new_resources) {
+
+  // Unseen resources from the known users who access them.
+  std::vector<Eigen::VectorXf> resource_vectors;
+  for (auto& [key, rows] : new_resources) {
+    std::sort(rows.begin(), rows.end());
     const Side& s = side(static_cast<uint32_t>(key.first), /*of_resources=*/false);
     std::vector<uint32_t> idx, known;
     std::vector<float> val;
-    for (size_t i : rows)
-      if (out[i].user >= 0 && out[i].user < m_.user_factors.rows()) {
-        idx.push_back(static_cast<uint32_t>(out[i].user) - s.offset);
-        known.push_back(static_cast<uint32_t>(out[i].user));
-        val.push_back(rating(i));
-      }
-    if (idx.empty()) continue;
+    for (auto [u, i] : rows) {
+      idx.push_back(u - s.offset);
+      known.push_back(u);
+      val.push_back(rating(i));
+    }
     resource_vectors.push_back(solve_one(s.fixed, s.gram, idx, val, als));
     const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
     resource_neighbours_.push_back(nearest(
         m_.resource_factors, stand_in_candidates(tm.resource_begin, tm.resource_end, user_resources_, known),
         resource_vectors.back()));
-    int64_t id = m_.resource_factors.rows() + folded_resources_.rows() + static_cast<int64_t>(resource_vectors.size()) - 1;
-    for (size_t i : rows) out[i].resource = id;
+    folded_resource_ids_[key] =
+        m_.resource_factors.rows() + folded_resources_.rows() + static_cast<int64_t>(resource_vectors.size()) - 1;
   }
   append_rows(folded_resources_, resource_vectors);
+}
+
+std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
+  fold_in(pairs);
+  return score_folded(pairs);
+}
+
+std::vector<PairScore> AccessScorer::score_folded(std::span<const WindowPair> pairs) const {
+  const size_t n = pairs.size();
+  std::vector<PairScore> out = resolve(pairs);
+  auto folded = [](const std::map<FoldKey, int64_t>& ids, int64_t tenant, std::string_view name) {
+    auto it = ids.find(FoldKey{tenant, std::string(name)});
+    return it == ids.end() ? int64_t{-1} : it->second;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (out[i].tenant < 0) continue;
+    if (out[i].user < 0) out[i].user = folded(folded_user_ids_, out[i].tenant, pairs[i].user);
+    if (out[i].resource < 0) out[i].resource = folded(folded_resource_ids_, out[i].tenant, pairs[i].resource);
+  }
 
   for (size_t i = 0; i < n; ++i) {
     PairScore& s = out[i];

@@ -18,6 +18,7 @@
 // allowlist's skip-result entry covers (scored as usual, kept out of results).
 #pragma once
 
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,7 +42,12 @@ enum ScoreReason : uint32_t {
 std::vector<std::string> reason_names(uint32_t reasons);
 
 // Scoring tunables (--threshold, --top), declared beside the training ones in templates.
-std::vector<ParamSpec> scoring_param_specs();
+struct ScoringParams {
+  double threshold = 0.5;  // low_affinity at or above it; results keep pairs above it
+  int64_t top = 25;        // results keep this many pairs per run (0: all)
+};
+const ParamTable<ScoringParams>& scoring_params();
+std::vector<ParamSpec> scoring_param_specs();  // scoring_params().specs()
 
 struct WindowPair {
   std::string_view tenant, user, resource;
@@ -65,8 +71,7 @@ struct Explanation {
   uint32_t peers_using = 0;     // of those, how many used this resource in training
 };
 
-struct ScoreOptions {
-  double threshold = 0.5;
+struct ScoreOptions : ScoringParams {
   const Allowlist* allowlist = nullptr;
   int neighbours = 3;  // known users / resources standing in for an unseen one
   int explain_usual = 5, explain_similar = 3, explain_peers = 10;
@@ -78,6 +83,13 @@ class AccessScorer {
 
   // Scores the window's distinct pairs; fold-ins use all of them together.
   std::vector<PairScore> score(std::span<const WindowPair> pairs);
+
+  // The same in two phases, so that a window split into partitions scores as it would whole:
+  // fold_in() is the global phase (every pair of the window, from all partitions, in any
+  // order; it may be called again with more pairs), then score_folded() scores any partition
+  // with what was folded in. The scores do not depend on the split or on the order.
+  void fold_in(std::span<const WindowPair> pairs);
+  std::vector<PairScore> score_folded(std::span<const WindowPair> pairs) const;
   Explanation explain(const PairScore& s) const;
 
  private:
@@ -86,6 +98,8 @@ class AccessScorer {
     Eigen::MatrixXd gram;
     uint32_t offset = 0;    // model row of fixed.row(0)
   };
+  using FoldKey = std::pair<int64_t, std::string>;  // tenant, name
+  std::vector<PairScore> resolve(std::span<const WindowPair> pairs) const;  // model tenant, user, resource ids
   const Side& side(uint32_t tenant, bool of_resources);
   const float* user_vec(int64_t id) const;
   const float* resource_vec(int64_t id) const;
@@ -113,6 +127,7 @@ class AccessScorer {
   FactorMatrix folded_users_, folded_resources_;
   std::vector<std::vector<std::pair<uint32_t, double>>> folded_user_usual_;  // model resource, likelihood
   std::vector<std::vector<uint32_t>> user_neighbours_, resource_neighbours_;  // per folded row: model rows
+  std::map<FoldKey, int64_t> folded_user_ids_, folded_resource_ids_;          // vector ids
   std::vector<std::pair<uint32_t, Side>> user_sides_, resource_sides_;       // per tenant, built lazily
   std::vector<double> user_norms_;
   Partners resource_users_, user_resources_;  // kCandidates strongest partners, built lazily

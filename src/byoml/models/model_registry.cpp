@@ -80,7 +80,7 @@ Status ModelRegistry::set_current(int version) {
   return write_file_atomic((fs::path(dir_) / "CURRENT").string(), fmt::format("{}\n", version));
 }
 
-Result<int> ModelRegistry::add(AccessAnomalyModel& m) {
+Result<int> ModelRegistry::add(Model& m) {
   auto held = lock();
   if (!held) return held.status();
   auto all = versions();
@@ -91,7 +91,7 @@ Result<int> ModelRegistry::add(AccessAnomalyModel& m) {
   return v;
 }
 
-Result<AccessAnomalyModel> ModelRegistry::load(std::optional<int> version) const {
+Result<std::unique_ptr<Model>> ModelRegistry::load(std::optional<int> version) const {
   if (!version) {
     auto cur = current();
     if (!cur) return cur.status();
@@ -134,7 +134,7 @@ std::vector<ModelEntry> ModelRegistry::list() const {
     e.bytes = fs::file_size(e.path, ec);
     e.current = cur && *cur == v;
     auto m = load_model(e.path);
-    e.info = m ? m->info : nlohmann::json{{"error", m.status().message()}};
+    e.info = m ? (*m)->info : nlohmann::json{{"error", m.status().message()}};
     out.push_back(std::move(e));
   }
   return out;

@@ -14,12 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "byoml/common/file_lock.h"
-#include "byoml/models/access_anomaly.h"
+#include "byoml/models/detector.h"
 
 namespace byoml {
 
@@ -44,8 +45,8 @@ class ModelRegistry {
   std::string path_of(int version) const;
 
   // Saves the model as the next version (its info gets "version") and makes it current.
-  Result<int> add(AccessAnomalyModel& m);
-  Result<AccessAnomalyModel> load(std::optional<int> version = std::nullopt) const;
+  Result<int> add(Model& m);
+  Result<std::unique_ptr<Model>> load(std::optional<int> version = std::nullopt) const;
   Status set_current(int version);
   // Back to `to`, or to the newest loadable version older than the current one.
   Result<int> rollback(std::optional<int> to);

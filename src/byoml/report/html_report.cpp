@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 #include <vector>
@@ -98,17 +99,23 @@ Result<std::string> render_report(ResultStore& store, const ReportOptions& o) {
   if (!o.run_id.empty() && run.is_null()) return Status(ErrorCode::kNotFound, fmt::format("no scoring run {}", o.run_id));
   data["run"] = run;
   data["results"] = nlohmann::json::array();
-  data["threshold"] = 0.5;
+  data["threshold"] = nullptr;  // the run's, when its detector has one
   if (!run.is_null()) {
     auto details = run["Details"].is_string() ? nlohmann::json::parse(run["Details"].get<std::string>(), nullptr, false)
                                                : nlohmann::json::object();
     if (details.is_object()) {
       data["histogram"] = details.value("histogram", nlohmann::json());
-      data["threshold"] = details.value("threshold", 0.5);
+      data["threshold"] = details.value("threshold", nlohmann::json());
     }
-    if (!store.columns(o.results_table).empty()) {
-      auto rows = run_kql(store, fmt::format("{} | where RunId == {} | order by AnomalyScore desc", o.results_table,
-                                             kql_string(run["RunId"].get<std::string>())), o.now);
+    const std::string run_id = run["RunId"].get<std::string>();
+    auto table = o.results_table.empty() ? store.table_with_run(run_id) : Result<std::string>(o.results_table);
+    if (!table) return table.status();
+    const auto columns = store.columns(*table);
+    if (!columns.empty()) {
+      // Highest score first: AnomalyScore is what byoml's detectors (and Sentinel's table) call it.
+      const bool scored = std::find(columns.begin(), columns.end(), "AnomalyScore") != columns.end();
+      auto rows = run_kql(store, fmt::format("{} | where RunId == {}{}", *table, kql_string(run_id),
+                                             scored ? " | order by AnomalyScore desc" : ""), o.now);
       if (!rows) return rows.status();
       data["results"] = *rows;
     }

@@ -13,7 +13,7 @@ namespace byoml {
 
 struct ReportOptions {
   std::string title = "byoml report";
-  std::string results_table = "AnomalousResourceAccessResult_CL";
+  std::string results_table;  // empty: the table that holds the run's rows
   std::string run_id;  // the scoring run shown; empty: the latest successful one
   Ticks now = 0;       // when the report was made
 };

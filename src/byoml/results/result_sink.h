@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "byoml/common/status.h"
-#include "byoml/results/output_schema.h"
+#include "byoml/common/output_schema.h"
 
 namespace byoml {
 

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <sqlite3.h>
 
@@ -191,6 +193,26 @@ std::string default_store_path() {
   std::filesystem::path state = env("XDG_STATE_HOME");
   if (state.empty()) state = std::filesystem::path(env("HOME")) / ".local" / "state";
   return (state / "byoml" / "byoml.db").string();
+}
+
+Result<std::string> ResultStore::table_with_run(const std::string& run_id) {
+  Stmt tables(db(), "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'byoml\\_%' ESCAPE '\\' "
+                    "ORDER BY name");
+  auto names = tables.rows();
+  if (!names) return names.status();
+  for (const auto& t : *names) {
+    const std::string name = t["name"].get<std::string>();
+    const auto cols = columns(name);
+    if (std::find(cols.begin(), cols.end(), "RunId") == cols.end()) continue;
+    std::string quoted = name;  // a store made elsewhere may hold any table name
+    for (size_t at = 0; (at = quoted.find('"', at)) != std::string::npos; at += 2) quoted.insert(at, 1, '"');
+    Stmt has(db(), fmt::format("SELECT 1 FROM \"{}\" WHERE RunId = ?1 LIMIT 1", quoted));
+    has.bind(1, run_id);
+    auto found = has.rows();
+    if (!found) return found.status();
+    if (!found->empty()) return name;
+  }
+  return std::string();
 }
 
 }  // namespace byoml

@@ -580,32 +580,26 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
 
 }  // namespace
 
-std::vector<ParamSpec> enterprise_sample_param_specs() {
-  return {
-      {"seed", ParamType::kInt, "7", 0, 9e15, {}, "Random seed: the same seed gives the same files, byte for byte."},
-      {"events", ParamType::kInt, "200000", 100, 2e9, {}, "Approximate number of rows to write (about 1 KB each)."},
-      {"users", ParamType::kInt, "0", 0, 5e6, {}, "People in the company; 0 derives it from --events (about 650 rows each)."},
-      {"start", ParamType::kString, "2026-10-05", 0, 0, {}, "First day of the training window (UTC date)."},
-      {"train_days", ParamType::kInt, "28", 1, 3650, {}, "Days of normal activity to train on."},
-      {"test_days", ParamType::kInt, "7", 1, 365, {}, "Days after training with novelty and labelled anomalies."},
-      {"detail_ratio", ParamType::kReal, "0.15", 0, 0.9, {}, "Fraction of rows that are EventID 5145 (not modelled)."},
-      {"max_blob_events", ParamType::kInt, "20000", 1, 1e9, {},
-       "Rows per 5-minute blob before spilling into PT05M_1.json, PT05M_2.json, ..."},
-  };
+const ParamTable<EnterpriseSampleSpec>& enterprise_sample_params() {
+  using S = EnterpriseSampleSpec;
+  static const ParamTable<S> table = ParamTable<S>()
+      .add("seed", &S::seed, "Random seed: the same seed gives the same files, byte for byte.", 0, 9e15)
+      .add("events", &S::events, "Approximate number of rows to write (about 1 KB each).", 100, 2e9)
+      .add("users", &S::users, "People in the company; 0 derives it from --events (about 650 rows each).", 0, 5e6)
+      .with_unit(ParamType::kTime, "start", &S::start, "First day of the training window (UTC date).")
+      .add("train_days", &S::train_days, "Days of normal activity to train on.", 1, 3650)
+      .add("test_days", &S::test_days, "Days after training with novelty and labelled anomalies.", 1, 365)
+      .add("detail_ratio", &S::detail_ratio, "Fraction of rows that are EventID 5145 (not modelled).", 0, 0.9)
+      .add("max_blob_events", &S::max_blob_events,
+           "Rows per 5-minute blob before spilling into PT05M_1.json, PT05M_2.json, ...", 1, 1e9);
+  return table;
 }
 
-Result<EnterpriseSampleSpec> enterprise_sample_spec_from(const ParamSet& p) {
-  EnterpriseSampleSpec s;
-  s.seed = static_cast<uint64_t>(p.get_int("seed"));
-  s.events = static_cast<uint64_t>(p.get_int("events"));
-  s.users = static_cast<uint32_t>(p.get_int("users"));
-  auto start = parse_timestamp(p.get_string("start"));
-  if (!start) return Status(ErrorCode::kInvalidArgument, "--start: " + start.status().message());
-  s.start = day_floor(*start);
-  s.train_days = static_cast<int>(p.get_int("train_days"));
-  s.test_days = static_cast<int>(p.get_int("test_days"));
-  s.detail_ratio = p.get_real("detail_ratio");
-  s.max_blob_events = static_cast<uint32_t>(p.get_int("max_blob_events"));
+std::vector<ParamSpec> enterprise_sample_param_specs() { return enterprise_sample_params().specs(); }
+
+EnterpriseSampleSpec enterprise_sample_spec_from(const ParamSet& p) {
+  EnterpriseSampleSpec s = enterprise_sample_params().bind(p);
+  s.start = day_floor(s.start);
   return s;
 }
 

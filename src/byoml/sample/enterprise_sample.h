@@ -41,8 +41,10 @@ struct EnterpriseSampleSummary {
 };
 
 // The generator's tunables, declared once (CLI options and docs come from here).
-std::vector<ParamSpec> enterprise_sample_param_specs();
-Result<EnterpriseSampleSpec> enterprise_sample_spec_from(const ParamSet& params);
+const ParamTable<EnterpriseSampleSpec>& enterprise_sample_params();
+std::vector<ParamSpec> enterprise_sample_param_specs();  // enterprise_sample_params().specs()
+// The spec of resolved values; the start is taken to its UTC day.
+EnterpriseSampleSpec enterprise_sample_spec_from(const ParamSet& params);
 
 using ProgressFn = std::function<void(int day, int days)>;
 

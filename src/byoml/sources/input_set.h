@@ -23,7 +23,7 @@ struct InputFile {
 
 struct InputPlan {
   std::vector<InputFile> files;
-  std::vector<SkippedFile> skipped;
+  std::vector<SkippedObject> skipped;
   uint64_t pruned = 0;  // export blobs outside the window (with slack)
 };
 

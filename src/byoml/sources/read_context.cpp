@@ -6,37 +6,36 @@
 
 namespace byoml {
 
-std::vector<ParamSpec> reader_param_specs() {
-  std::vector<std::string> formats = {"auto"};
-  std::string help = "Input format. auto tells them apart by content and name:";
-  for (const auto& d : decoders()) {
-    formats.push_back(d.name);
-    help += fmt::format(" {} ({}),", d.name, d.description);
-  }
-  help.back() = '.';
-  return {
-      {"format", ParamType::kChoice, "auto", 0, 0, formats, help},
-      {"path_slack", ParamType::kDuration, "1h", 0, 30 * 86400, {},
-       "Export trees: also read blobs whose folder time is this far outside --from/--to (late or misplaced records); "
-       "events are then filtered by their own time."},
-      {"max_record_bytes", ParamType::kBytes, "4MiB", 1024, double(1ull << 30), {},
-       "A record (line) longer than this is rejected without being buffered."},
-      {"max_document_bytes", ParamType::kBytes, "256MiB", 1024, double(1ull << 34), {},
-       "A JSON file that is one document (a pretty-printed message, an array of rows) rather than JSON Lines is "
-       "read whole; a larger one is refused. JSON Lines files have no such limit."},
-      {"batch_events", ParamType::kInt, "65536", 1, 1 << 24, {}, "Events handed to the next stage at a time."},
-  };
+const ParamTable<ReadOptions>& reader_params() {
+  static const ParamTable<ReadOptions> table = [] {
+    std::vector<std::string> formats = {"auto"};
+    std::string help = "Input format. auto tells them apart by content and name:";
+    for (const auto& d : decoders()) {
+      formats.push_back(d.name);
+      help += fmt::format(" {} ({}),", d.name, d.description);
+    }
+    help.back() = '.';
+    ParamTable<ReadOptions> t;
+    t.add("format", &ReadOptions::format, help, 0, 0, formats)
+        .with_unit(ParamType::kDuration, "path_slack", &ReadOptions::path_slack,
+                   "Export trees: also read blobs whose folder time is this far outside --from/--to (late or "
+                   "misplaced records); events are then filtered by their own time.",
+                   0, 30 * 86400)
+        .with_unit(ParamType::kBytes, "max_record_bytes", &ReadOptions::max_record_bytes,
+                   "A record (line) longer than this is rejected without being buffered.", 1024, double(1ull << 30))
+        .with_unit(ParamType::kBytes, "max_document_bytes", &ReadOptions::max_document_bytes,
+                   "A JSON file that is one document (a pretty-printed message, an array of rows) rather than JSON "
+                   "Lines is read whole; a larger one is refused. JSON Lines files have no such limit.",
+                   1024, double(1ull << 34))
+        .add("batch_events", &ReadOptions::batch_events, "Events handed to the next stage at a time.", 1, 1 << 24);
+    return t;
+  }();
+  return table;
 }
 
-ReadOptions read_options_from(const ParamSet& p) {
-  ReadOptions o;
-  o.format = p.get_string("format");
-  o.path_slack = p.get_duration("path_slack");
-  o.max_record_bytes = p.get_bytes("max_record_bytes");
-  o.max_document_bytes = p.get_bytes("max_document_bytes");
-  o.batch_events = static_cast<size_t>(p.get_int("batch_events"));
-  return o;
-}
+std::vector<ParamSpec> reader_param_specs() { return reader_params().specs(); }
+
+ReadOptions read_options_from(const ParamSet& p) { return reader_params().bind(p); }
 
 ReadContext::ReadContext(FieldMapping& mapping, Vocabulary& vocab, ReadOptions options, RejectLog& rejects,
                          BatchSink sink)

@@ -26,11 +26,11 @@ struct ReadOptions {
   size_t batch_events = 65536;
 };
 
-// The reader tunables, declared once (CLI options and docs come from here).
-std::vector<ParamSpec> reader_param_specs();
-ReadOptions read_options_from(const ParamSet& params);
-
-using SkippedFile = SkippedObject;
+// The reader tunables, declared once and bound to ReadOptions' fields (CLI options and docs
+// come from here; the initialisers above are the defaults).
+const ParamTable<ReadOptions>& reader_params();
+std::vector<ParamSpec> reader_param_specs();             // reader_params().specs()
+ReadOptions read_options_from(const ParamSet& params);  // reader_params().bind()
 
 struct ReadStats {
   uint64_t files_read = 0;
@@ -41,7 +41,7 @@ struct ReadStats {
   uint64_t filtered_out = 0;   // event id not selected
   uint64_t outside_window = 0;
   uint64_t rejected = 0;
-  std::vector<SkippedFile> skipped_files;  // unreadable, unrecognised, or not in the export layout
+  std::vector<SkippedObject> skipped_files;  // unreadable, unrecognised, or not in the export layout
   std::map<std::string, uint64_t> files_by_format;
 };
 

@@ -8,8 +8,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "byoml/models/access_anomaly.h"
-#include "byoml/models/access_scorer.h"
 
 namespace byoml {
 
@@ -135,11 +133,12 @@ DetectionTemplate parse(const YAML::Node& root) {
     *it->rule = parse_rule(kv.second, "mapping." + key);
   }
 
-  if (root["algorithm"]) t.algorithm = root["algorithm"].as<std::string>();
-  if (t.algorithm != "access-anomaly")
-    fail(root["algorithm"], fmt::format("unknown algorithm \"{}\" (access-anomaly)", t.algorithm));
-  t.params = access_anomaly_param_specs();
-  for (auto& spec : scoring_param_specs()) t.params.push_back(std::move(spec));
+  t.algorithm = root["algorithm"] ? root["algorithm"].as<std::string>() : default_algorithm();
+  const Detector* detector = find_detector(t.algorithm);
+  if (!detector)
+    fail(root["algorithm"], fmt::format("unknown algorithm \"{}\" ({})", t.algorithm, fmt::join(detector_names(), ", ")));
+  t.params = detector->training_params();
+  for (auto& spec : detector->scoring_params()) t.params.push_back(std::move(spec));
   if (auto d = root["defaults"]) {
     if (!d.IsMap()) fail(d, "`defaults` maps parameter names to values");
     for (const auto& kv : d) {
@@ -150,8 +149,8 @@ DetectionTemplate parse(const YAML::Node& root) {
     }
   }
 
-  t.output.table = "AnomalousResourceAccessResult_CL";
-  t.output.columns = access_anomaly_result_columns();
+  t.output.table = detector->default_table();
+  t.output.columns = detector->columns();
   if (auto o = root["output"]) {
     check_keys(o, {"table", "columns"}, "output");
     if (o["table"]) t.output.table = o["table"].as<std::string>();
@@ -195,6 +194,7 @@ Result<DetectionTemplate> parse_template(const std::string& text, const std::str
     t.source = source;
     t.text = text;
     if (Status st = validate_output(t.output); !st) return st.with_context(source);
+    if (Status st = check_produced(t.output, template_detector(t).columns()); !st) return st.with_context(source);
     // Check parameters and mapping now rather than at first use.
     auto params = ParamSet::make(t.params);
     if (!params) return params.status().with_context(source);
@@ -224,6 +224,12 @@ const std::string& default_template_text() {
 const DetectionTemplate& default_template() {
   static const DetectionTemplate t = parse_template(default_template_text(), "built-in").value();
   return t;
+}
+
+const Detector& template_detector(const DetectionTemplate& t) {
+  const Detector* d = find_detector(t.algorithm);
+  BYOML_CHECK(d != nullptr);  // parse_template refuses unknown algorithms; detectors are never removed
+  return *d;
 }
 
 MappingSpec mapping_for(const DetectionTemplate& t, const ParamSet& values) {

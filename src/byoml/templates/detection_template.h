@@ -8,7 +8,8 @@
 #include "byoml/common/params.h"
 #include "byoml/common/status.h"
 #include "byoml/events/field_mapping.h"
-#include "byoml/results/output_schema.h"
+#include "byoml/models/detector.h"
+#include "byoml/common/output_schema.h"
 
 namespace byoml {
 
@@ -18,9 +19,9 @@ struct DetectionTemplate {
   std::string description;
   std::string source;  // file path, or "built-in"
   std::string text;    // the YAML itself, recorded in every model trained with it
-  std::string algorithm = "access-anomaly";
+  std::string algorithm;  // the detector's name
   std::vector<uint32_t> event_ids;
-  // The algorithm's and scoring's declared tunables (with the template's `defaults`), then
+  // The detector's training and scoring tunables (with the template's `defaults`), then
   // the template's own `parameters`.
   std::vector<ParamSpec> params;
   OutputSchema output;
@@ -32,6 +33,9 @@ Result<DetectionTemplate> load_template(const std::string& path);
 // The template shipped with byoml (templates/anomalous-resource-access.yaml).
 const DetectionTemplate& default_template();
 const std::string& default_template_text();
+
+// The template's detector (parsing checked that it exists).
+const Detector& template_detector(const DetectionTemplate& t);
 
 // The mapping with parameter values applied.
 MappingSpec mapping_for(const DetectionTemplate& t, const ParamSet& values);

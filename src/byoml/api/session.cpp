@@ -1,0 +1,171 @@
+#include "byoml/api/session.h"
+
+#include <fmt/format.h>
+
+#include "byoml/models/model_registry.h"
+
+namespace byoml {
+
+namespace {
+
+std::string now_text() { return format_timestamp(now_ticks()); }
+
+nlohmann::json health_row(const std::string& run_id, const std::string& kind, const InputSpec& in) {
+  return {{"RunId", run_id}, {"Kind", kind}, {"Started", now_text()}, {"Inputs", in.paths}};
+}
+
+nlohmann::json read_figures(const ReadStats& read, uint64_t rejected) {
+  return {{"FilesRead", read.files_read}, {"Records", read.records}, {"Rejected", rejected}};
+}
+
+Result<Allowlist> load_allowlist(const std::string& path) {
+  if (path.empty()) return Allowlist();
+  return Allowlist::load(path);
+}
+
+Status close_rejects(RejectLog* rejects) { return rejects ? rejects->close() : Status(); }
+
+uint64_t rejected(const RejectLog* rejects, const ReadStats& read) { return rejects ? rejects->total() : read.rejected; }
+
+}  // namespace
+
+JobRequest Session::job_request(const InputSpec& in, const DetectionTemplate* tmpl, const ParamSet& values,
+                                 const Allowlist* allowlist) const {
+  JobRequest r;
+  r.paths = in.paths;
+  r.read = in.read;
+  r.tmpl = tmpl;
+  r.values = values;
+  r.allowlist = allowlist;
+  r.rejects = in.rejects;
+  r.log = o_.log;
+  return r;
+}
+
+Result<ResultStore> Session::open_store(ResultStore::Mode mode) const {
+  auto store = ResultStore::open(o_.store, mode);
+  if (store) store->set_wait_notice(o_.on_wait);
+  return store;
+}
+
+void Session::record(const nlohmann::json& health) {
+  if (o_.store.empty()) return;
+  Status st;
+  if (auto store = open_store(ResultStore::Mode::kCreate); !store) {
+    st = store.status();
+  } else if (auto txn = store->begin_write(); !txn) {
+    st = txn.status();
+  } else {
+    st = store->record_run(health);
+    if (st) st = txn->commit();
+  }
+  if (!st && o_.warn) o_.warn("run health not recorded: " + st.message());
+}
+
+Status Session::failed(nlohmann::json health, const Status& error) {
+  health.update({{"Finished", now_text()}, {"Status", "failed"}, {"Errors", {error.message()}}});
+  record(health);
+  return error;
+}
+
+Result<Trained> Session::train(const TrainJob& job) {
+  auto allowlist = load_allowlist(job.input.allowlist);
+  if (!allowlist) return allowlist.status();
+  auto reg = ModelRegistry::open(job.model_dir, /*create=*/true, o_.on_wait);
+  if (!reg) return reg.status();
+  Trained out;
+  // What the run is, not when: a retried training run replaces its health row (its model is a
+  // new version all the same).
+  out.run_id = train_run_id(job.model_dir, job.input.read, job.input.paths, job.values, job.input.allowlist);
+  nlohmann::json health = health_row(out.run_id, "train", job.input);
+
+  TrainRequest req;
+  static_cast<JobRequest&>(req) = job_request(job.input, job.tmpl.get(), job.values, &*allowlist);
+  req.threads = job.threads;
+  auto trained = run_train(req);
+  if (!trained) return failed(health, trained.status());
+  if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
+  out.model = std::move(trained->model);
+  out.report = trained->report;
+  auto version = reg->add(*out.model);
+  if (!version) return failed(health, version.status());
+  out.version = *version;
+  out.path = reg->path_of(*version);
+
+  const nlohmann::json& data = out.model->info["data"];
+  health.update(read_figures(out.report.read, rejected(job.input.rejects, out.report.read)));
+  health.update({{"Finished", now_text()}, {"Status", "ok"},
+                 {"DurationSeconds", out.report.read_seconds + out.report.fit_seconds}, {"ModelVersion", out.version},
+                 {"Events", data.value("events", nlohmann::json())}, {"Users", data.value("users", nlohmann::json())},
+                 {"Resources", data.value("resources", nlohmann::json())}, {"Details", data}});
+  // The model is saved and current; a store that cannot take the health row does not undo it.
+  record(health);
+  return out;
+}
+
+Result<Scored> Session::score(const ScoreJob& job) {
+  auto reg = ModelRegistry::open(job.model_dir, /*create=*/false);
+  if (!reg) return reg.status();
+  auto model = reg->load(job.model_version);
+  if (!model) return model.status();
+  Scored out;
+  out.model = std::move(model).value();
+  // The model's own template and parameter values, or the requested one when it agrees.
+  auto setup = reconcile_template(*out.model, job.requested);
+  if (!setup) return setup.status();
+  out.tmpl = setup->tmpl;
+  out.values = std::move(setup->values);
+  if (job.overrides) BYOML_RETURN_IF_ERROR(job.overrides(out.values));
+  auto allowlist = load_allowlist(job.input.allowlist);
+  if (!allowlist) return allowlist.status();
+
+  out.model_version = out.model->info.value("version", 0);
+  out.run_id = score_run_id(*out.model, out.model_version, job.input.read, job.input.paths, out.values,
+                            job.input.allowlist, !job.per_event_path.empty());
+  nlohmann::json health = health_row(out.run_id, "score", job.input);
+  ScoreRequest req;
+  static_cast<JobRequest&>(req) = job_request(job.input, out.tmpl.get(), out.values, &*allowlist);
+  req.model = out.model.get();
+  req.model_version = out.model_version;
+  req.run_id = out.run_id;
+  req.per_event_path = job.per_event_path;
+  auto scored = run_score(req);
+  if (!scored) return failed(health, scored.status());
+  if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
+  out.outcome = std::move(scored).value();
+  const ScoreOutcome& r = out.outcome;
+
+  std::optional<ResultStore> store;
+  std::vector<std::unique_ptr<ResultSink>> sinks;
+  if (!o_.store.empty()) {
+    auto opened = open_store(ResultStore::Mode::kCreate);
+    if (!opened) return failed(health, opened.status());
+    store.emplace(std::move(opened).value());
+    sinks.push_back(store_sink(*store));
+  }
+  if (!job.output.empty()) sinks.push_back(jsonl_sink(job.output));
+  health.update(read_figures(r.read, rejected(job.input.rejects, r.read)));
+  health.update(r.table.health);
+  health.update({{"Finished", now_text()}, {"Status", "ok"}, {"DurationSeconds", r.seconds},
+                 {"ModelVersion", out.model_version}, {"Results", r.results.size()}, {"Details", r.table.figures}});
+  std::vector<ResultSink*> targets;
+  for (auto& sink : sinks) targets.push_back(sink.get());
+  if (Status st = write_results(targets, out.run_id, out.tmpl->output, r.results, health); !st) return failed(health, st);
+  return out;
+}
+
+Result<std::vector<RuleOutcome>> Session::rules(const std::string& rules_dir, Ticks now, bool force) {
+  auto rules = load_rules(rules_dir);
+  if (!rules) return rules.status();
+  auto store = open_store(ResultStore::Mode::kExisting);
+  if (!store) return store.status();
+  return run_rules(*store, *rules, now, force, rules_dir);
+}
+
+Result<std::string> Session::report(const ReportOptions& options) {
+  auto store = open_store(ResultStore::Mode::kExisting);
+  if (!store) return store.status();
+  return render_report(*store, options);
+}
+
+}  // namespace byoml

@@ -1,0 +1,97 @@
+// The facade front-ends use: a Session holds the results store (or none) and runs train,
+// score, rules and report. Everything a run means besides its arguments lives here, so the CLI,
+// the watcher and the bindings do not re-implement it:
+// - which model scores and with which template (reconcile_template refuses a --template that
+//   disagrees with the model);
+// - run ids that name what was run, never when, so a retried run replaces its rows;
+// - the run's health row: committed with its results, or written as failed with the error;
+// - where results go (the store, a JSON Lines file) and that they go there atomically.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "byoml/api/api.h"
+#include "byoml/jobs/score_job.h"
+#include "byoml/jobs/train_job.h"
+#include "byoml/report/html_report.h"
+#include "byoml/rules/rule_engine.h"
+
+namespace byoml {
+
+struct SessionOptions {
+  std::string store;       // results store path; empty: keep no results and no run health
+  WaitNotice on_wait;      // told when another run holds the store's or registry's lock
+  LogFn log;               // progress lines; may be empty
+  LogFn warn;              // what went wrong but did not fail the run; may be empty
+};
+
+// What to read, shared by train and score.
+struct InputSpec {
+  std::vector<std::string> paths;
+  ReadOptions read;
+  std::string allowlist;        // YAML allowlist path; empty: none
+  RejectLog* rejects = nullptr;  // closed by the run; nullptr: counted only
+};
+
+struct TrainJob {
+  InputSpec input;
+  std::shared_ptr<const DetectionTemplate> tmpl;
+  ParamSet values;  // the template's parameters, resolved
+  std::string model_dir;
+  unsigned threads = 1;
+};
+
+struct Trained {
+  std::string run_id;
+  int version = 0;
+  std::string path;
+  std::unique_ptr<Model> model;
+  TrainReport report;
+};
+
+struct ScoreJob {
+  InputSpec input;
+  std::string model_dir;
+  std::optional<int> model_version;           // nullopt: the current one
+  const DetectionTemplate* requested = nullptr;  // --template; nullptr: the model's own
+  // Applied to the model's parameter values (scoring parameters given for this run).
+  std::function<Status(ParamSet&)> overrides;
+  std::string per_event_path;  // every scored event as JSON Lines; empty: none
+  std::string output;          // the result rows as JSON Lines as well; empty: none
+};
+
+struct Scored {
+  std::string run_id;
+  int model_version = 0;
+  std::shared_ptr<const DetectionTemplate> tmpl;
+  ParamSet values;
+  std::unique_ptr<Model> model;
+  ScoreOutcome outcome;
+};
+
+class Session {
+ public:
+  explicit Session(SessionOptions options) : o_(std::move(options)) {}
+
+  Result<Trained> train(const TrainJob& job);
+  Result<Scored> score(const ScoreJob& job);
+  Result<std::vector<RuleOutcome>> rules(const std::string& rules_dir, Ticks now, bool force);
+  Result<std::string> report(const ReportOptions& options);
+
+  const std::string& store_path() const { return o_.store; }
+
+ private:
+  Result<ResultStore> open_store(ResultStore::Mode mode) const;
+  JobRequest job_request(const InputSpec& in, const DetectionTemplate* tmpl, const ParamSet& values,
+                         const Allowlist* allowlist) const;
+  // A health row on its own (no store: nothing); not being able to write it is a warning.
+  void record(const nlohmann::json& health);
+  // Records the run as failed with `error`, and returns it.
+  Status failed(nlohmann::json health, const Status& error);
+  SessionOptions o_;
+};
+
+}  // namespace byoml
