@@ -47,6 +47,7 @@ TEST(Scoring, EveryPairGetsAFiniteScoreAndReasons) {
   std::vector<WindowPair> pairs = {wp("hr_user_0", hr), wp("hr_user_0", eng), wp("nobody", "nothing"),
                                    {"other-tenant", "hr_user_0", hr, {1, 0, 0}}};
   auto s = scorer.score(pairs);
+  ASSERT_EQ(s.size(), pairs.size());
   for (const auto& x : s) {
     EXPECT_TRUE(std::isfinite(x.score));
     EXPECT_GE(x.severity, 0);
@@ -70,6 +71,7 @@ TEST(Scoring, UnseenUserIsScoredLikeTheTeamTheyWorkWith) {
   std::vector<std::string> hr;
   for (const auto& r : m.resources)
     if (r.rfind("hr_res_", 0) == 0 && hr.size() < 3) hr.push_back(r);
+  ASSERT_EQ(hr.size(), 3u);
   for (const auto& r : hr) pairs.push_back(wp("new_hire", r));
   std::string eng = known_resource(m, "eng");
   pairs.push_back(wp("new_hire", eng, 1));
@@ -136,6 +138,7 @@ TEST(Scoring, ExplanationNamesUsualResourcesSimilarUsersAndPeers) {
     EXPECT_TRUE(m.find_pair(u, *m.find_resource(0, r))) << r << " is one of the user's training resources";
     EXPECT_GT(l, 0);
   }
+  ASSERT_FALSE(far.similar_users.empty());
   for (const auto& [v, c] : far.similar_users) EXPECT_EQ(v.rfind("eng_", 0), 0u) << "only eng users use an eng share";
   EXPECT_EQ(far.peers, 10u);
   EXPECT_EQ(far.peers_using, 0u) << "no hr peer uses the eng share";

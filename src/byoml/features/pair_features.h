@@ -1,5 +1,5 @@
 // Per (tenant, user, resource) access statistics over a window: the training input of the
-// access-anomaly model, and the window statistics (count, first and last access) that
+// collaborative-filtering detector, and the window statistics (count, first and last access) that
 // scoring reports. Ids are those of the reading Vocabulary.
 #pragma once
 

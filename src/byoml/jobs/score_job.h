@@ -1,7 +1,6 @@
 // Read → detector → result rows: what `byoml score` does. The model's detector scores the
-// window and picks the rows (for access-anomaly what the original scoring kept, with
-// severity, reasons and an explanation each). With a per-event path every scored event is
-// also written as one JSON line.
+// window and picks the rows; each gets its explanation when the template's output has the
+// column. With a per-event path every scored event is also written as one JSON line.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -162,8 +162,19 @@ std::vector<PairScore> AccessScorer::resolve(std::span<const WindowPair> pairs) 
   return out;
 }
 
-void AccessScorer::fold_in(std::span<const WindowPair> pairs) {
-  std::vector<PairScore> out = resolve(pairs);
+void AccessScorer::fold_in(std::span<const WindowPair> pairs) { fold(pairs, resolve(pairs)); }
+
+std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
+  std::vector<PairScore> ids = resolve(pairs);  // once: the lookups are most of a known pair's cost
+  fold(pairs, ids);
+  return finish(pairs, std::move(ids));
+}
+
+std::vector<PairScore> AccessScorer::score_folded(std::span<const WindowPair> pairs) const {
+  return finish(pairs, resolve(pairs));
+}
+
+void AccessScorer::fold(std::span<const WindowPair> pairs, const std::vector<PairScore>& out) {
   AlsOptions als = m_.config;
   als.threads = 1;
   auto rating = [&](size_t i) { return static_cast<float>(m_.rescale(static_cast<uint32_t>(out[i].tenant), pair_likelihood(pairs[i].stats))); };
@@ -230,14 +241,8 @@ void AccessScorer::fold_in(std::span<const WindowPair> pairs) {
   append_rows(folded_resources_, resource_vectors);
 }
 
-std::vector<PairScore> AccessScorer::score(std::span<const WindowPair> pairs) {
-  fold_in(pairs);
-  return score_folded(pairs);
-}
-
-std::vector<PairScore> AccessScorer::score_folded(std::span<const WindowPair> pairs) const {
+std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, std::vector<PairScore> out) const {
   const size_t n = pairs.size();
-  std::vector<PairScore> out = resolve(pairs);
   auto folded = [](const std::map<FoldKey, int64_t>& ids, int64_t tenant, std::string_view name) {
     auto it = ids.find(FoldKey{tenant, std::string(name)});
     return it == ids.end() ? int64_t{-1} : it->second;

@@ -100,6 +100,9 @@ class AccessScorer {
   };
   using FoldKey = std::pair<int64_t, std::string>;  // tenant, name
   std::vector<PairScore> resolve(std::span<const WindowPair> pairs) const;  // model tenant, user, resource ids
+  void fold(std::span<const WindowPair> pairs, const std::vector<PairScore>& ids);
+  // Folded ids for the unseen, then scores, reasons and severity.
+  std::vector<PairScore> finish(std::span<const WindowPair> pairs, std::vector<PairScore> ids) const;
   const Side& side(uint32_t tenant, bool of_resources);
   const float* user_vec(int64_t id) const;
   const float* resource_vec(int64_t id) const;

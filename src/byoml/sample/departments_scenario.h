@@ -1,4 +1,4 @@
-// The reference implementation's own synthetic "departments" data (access-anomaly.md):
+// The reference implementation's own synthetic "departments" data (shared/reference):
 // training edges within departments plus one resource everybody uses, "intra" test pairs
 // (unseen, same department) and "inter" test pairs (cross-department: the anomalies).
 #pragma once
