@@ -3,6 +3,7 @@
 #include <map>
 
 #include "byoml/common/params.h"
+#include "byoml/common/param_table.h"
 
 namespace byoml {
 

@@ -1,4 +1,5 @@
 #include "byoml/models/access_anomaly.h"
+#include "byoml/common/param_table.h"
 
 #include <fmt/format.h>
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "byoml/common/param_table.h"
 #include "byoml/common/text.h"
 #include "byoml/features/pair_features.h"
 #include "byoml/models/access_scorer.h"

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "byoml/common/param_table.h"
 #include "byoml/models/access_anomaly_detector.h"
 #include "byoml/models/section_codec.h"
 

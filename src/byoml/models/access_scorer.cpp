@@ -1,4 +1,5 @@
 #include "byoml/models/access_scorer.h"
+#include "byoml/common/param_table.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,5 @@
 #include "byoml/sample/enterprise_sample.h"
+#include "byoml/common/param_table.h"
 #include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>

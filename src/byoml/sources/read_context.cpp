@@ -1,4 +1,5 @@
 #include "byoml/sources/read_context.h"
+#include "byoml/common/param_table.h"
 
 #include <fmt/format.h>
 
