@@ -30,7 +30,6 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   ScoreOutcome out;
   out.read = ctx.stats();
   out.table = std::move(table).value();
-  const std::vector<OutputColumn> produced = detector.columns();
   const std::string explanation = detector.explanation_column();
   const bool explain = req.tmpl->output.find(explanation) != nullptr;
   for (size_t i = 0; i < out.table.rows.size(); ++i) {
