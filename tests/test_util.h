@@ -34,9 +34,9 @@ inline Run shell(const std::string& command) {
 }
 // Runs the byoml binary with `args` (shell syntax), capturing stdout and stderr together. Its
 // default store would land in BYOML_TEST_STATE, which ctest checks stays empty: every test
-// names its own --store.
-inline Run run(const std::string& args) {
-  return shell(std::string("env BYOML_STORE= XDG_STATE_HOME='") + BYOML_TEST_STATE + "' " + BYOML_CLI + " " + args);
+// names its own --store. `env` adds NAME=value settings (shell syntax).
+inline Run run(const std::string& args, const std::string& env = "") {
+  return shell(std::string("env BYOML_STORE= XDG_STATE_HOME='") + BYOML_TEST_STATE + "' " + env + " " + BYOML_CLI + " " + args);
 }
 
 inline std::string file_text(const std::string& path) {

@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include "byoml/cloud/cloud_context.h"
 #include "byoml/common/text.h"
 #include "byoml/results/result_store.h"
 
@@ -35,14 +36,14 @@ Status ParamOptions::apply(ParamSet& params) const {
 }
 
 void InputOptions::add(CLI::App* app, bool positional) {
+  const char* what =
+      "Files, folders or URLs to read: export trees, JSON Lines, .evtx, event XML, CSV; - is standard input; "
+      "https://ACCOUNT.blob.core.windows.net/CONTAINER[/prefix] (or an emulator's http://HOST:PORT/ACCOUNT/CONTAINER) "
+      "reads a Blob container";
   if (positional) {
-    app->add_option("paths", paths, "Files or directories: export trees, JSON Lines, .evtx, event XML, CSV")
-        ->required()
-        ->type_name("PATH");
+    app->add_option("paths", paths, what)->required()->type_name("PATH|URL");
   } else {
-    app->add_option("--input,-i", paths, "Files or directories to read (export trees, JSON Lines, .evtx, XML, CSV)")
-        ->required()
-        ->type_name("PATH");
+    app->add_option("--input,-i", paths, what)->required()->type_name("PATH|URL");
   }
   app->add_option("--from", from, "Read events at or after this UTC time (2026-11-01, 2026-11-01T08:00:00Z)")
       ->group("Input");
@@ -50,8 +51,16 @@ void InputOptions::add(CLI::App* app, bool positional) {
   app->add_option("--rejects", rejects_path,
                   "Write every rejected record (file, line, reason, raw text) to this JSON Lines file")
       ->group("Input");
-  app->add_flag("--strict", strict, "Exit with code 3 when any record was rejected")->group("Input");
+  app->add_flag("--strict", strict, "Exit with code 3 when any record was rejected or file skipped, or nothing was read")
+      ->group("Input");
   reader_options.add(app, reader_param_specs(), "Input");
+  app->add_option("--credentials", credentials_path,
+                  "YAML file of cloud credentials (tenant_id, client_id, client_secret, storage_key, "
+                  "storage_connection_string, storage_sas_token, ...), readable by its owner only. They may also come "
+                  "from the environment (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_STORAGE_KEY, "
+                  "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, each also as NAME_FILE); see docs/azure.md")
+      ->group("Cloud");
+  http_options.add(app, http_param_specs(), "Cloud");
 }
 
 Result<ReadOptions> InputOptions::read_options() const {
@@ -70,6 +79,12 @@ Result<ReadOptions> InputOptions::read_options() const {
   }
   if (o.filter.window.from >= o.filter.window.to)
     return Status(ErrorCode::kInvalidArgument, "--from must be before --to");
+  ParamSet h = http_params;
+  BYOML_RETURN_IF_ERROR(http_options.apply(h));
+  auto credentials = load_credentials(credentials_path);
+  if (!credentials) return credentials.status();
+  o.cloud = CloudContext::make(std::move(credentials).value(), http_options_from(h),
+                               [](const std::string& what) { std::cerr << "byoml: retrying: " << redact_secrets(what) << "\n"; });
   return o;
 }
 
@@ -121,7 +136,17 @@ int InputOptions::outcome(const ReadStats& stats, const RejectLog& rejects) cons
               << stats.skipped_files[i].reason << "\n";
   if (stats.skipped_files.size() > kShown)
     std::cerr << "byoml: warning: ... and " << stats.skipped_files.size() - kShown << " more skipped\n";
-  return strict && (rejects.total() > 0 || !stats.skipped_files.empty()) ? kExitBadInput : kExitOk;
+  const bool nothing = stats.events == 0;
+  if (nothing) {
+    std::string why = stats.records == 0
+                          ? (stats.files_unchanged > 0  ? "nothing new since the positions given"
+                             : stats.files_pruned > 0 ? fmt::format("no export blob in the window; {} outside it", stats.files_pruned)
+                                                      : "no records found")
+                          : fmt::format("{} records: {} outside the window, {} of other event ids, {} rejected",
+                                        stats.records, stats.outside_window, stats.filtered_out, stats.rejected);
+    std::cerr << "byoml: warning: read no events (" << why << ")\n";
+  }
+  return strict && (rejects.total() > 0 || !stats.skipped_files.empty() || nothing) ? kExitBadInput : kExitOk;
 }
 
 int exit_code_of(ErrorCode code) {
@@ -131,6 +156,7 @@ int exit_code_of(ErrorCode code) {
     case ErrorCode::kNotFound: return kExitNotFound;
     case ErrorCode::kCorrupt: return kExitCorrupt;
     case ErrorCode::kTransient: return kExitTransient;
+    case ErrorCode::kPermission: return kExitPermission;
     case ErrorCode::kIo:
     case ErrorCode::kParse:
     case ErrorCode::kUnsupported: return kExitFailure;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "byoml/api/session.h"
+#include "byoml/cloud/retry.h"
 #include "byoml/common/params.h"
 #include "byoml/features/allowlist.h"
 #include "byoml/results/result_store.h"
@@ -31,11 +32,12 @@ enum Exit : int {
   kExitNotFound = 4,   // an input, model, store or incident does not exist
   kExitCorrupt = 5,    // a model file, CURRENT or store fails its own checks
   kExitTransient = 75, // may pass on retry (EX_TEMPFAIL): a busy store, a timeout
+  kExitPermission = 77, // credentials refused or missing (EX_NOPERM): a wrong key, an expired SAS
 };
 int exit_code_of(ErrorCode code);
 inline constexpr const char* kExitCodesHelp =
     "Exit codes: 0 done; 1 failed; 2 bad command line; 3 records rejected with --strict; 4 not found; "
-    "5 damaged model, CURRENT or store; 75 temporary failure, retry later.";
+    "5 damaged model, CURRENT or store; 75 temporary failure, retry later; 77 credentials refused or missing.";
 
 // Adds one option per declared parameter; apply() moves the given ones into `params`.
 class ParamOptions {
@@ -54,16 +56,21 @@ struct InputOptions {
   std::string from, to;
   std::string rejects_path;
   bool strict = false;
+  std::string credentials_path;
   ParamSet reader_params{reader_param_specs()};
   ParamOptions reader_options;
+  ParamSet http_params{http_param_specs()};
+  ParamOptions http_options;
 
   void add(CLI::App* app, bool positional);
-  // Resolves the options into ReadOptions (window, tunables); errors are usage errors.
+  // Resolves the options into ReadOptions (window, tunables, cloud credentials); errors are
+  // usage errors.
   Result<ReadOptions> read_options() const;
   // Sends every reject to the --rejects file, when one was given.
   Status open_rejects(RejectLog& log) const;
-  // After a job: warns on standard error of every file or directory that was skipped, and gives
-  // the exit code (kExitBadInput with --strict when anything was rejected or skipped).
+  // After a job: warns on standard error of every file or directory that was skipped and when
+  // no event was read at all, and gives the exit code (kExitBadInput with --strict when anything
+  // was rejected or skipped, or nothing read).
   int outcome(const ReadStats& stats, const RejectLog& rejects) const;
 };
 

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <cstdio>
 #include <iostream>
 #include <optional>
 
@@ -18,6 +19,7 @@ struct ScoreArgs {
   int model_version = 0;
   std::string output;
   std::string allowlist_path;
+  std::string positions;
   bool per_event = false;
   JobOptions job;
 };
@@ -32,7 +34,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
 
   Session session(a.job.session_options());
   ScoreJob job;
-  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects};
+  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects, a.positions};
   job.model_dir = a.model_dir;
   if (a.model_version > 0) job.model_version = a.model_version;
   job.requested = tc.path.empty() ? nullptr : tc.tmpl.get();
@@ -41,18 +43,23 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   auto out = session.score(job);
   if (!out) return report_error(out.status());
   const ScoreOutcome& r = out->outcome;
+  // With --output -, the rows own standard output and the summary goes to standard error.
+  FILE* out_file = a.output == "-" ? stderr : stdout;
   if (a.job.json) {
     nlohmann::json j = r.table.figures;
     j.update({{"run_id", out->run_id}, {"model_version", out->model_version}, {"rejected", rejects.total()},
               {"results", r.results}, {"seconds", r.seconds},
               {"store", a.job.no_store ? nlohmann::json() : nlohmann::json(a.job.store)}});
-    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    fmt::print(out_file, "{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
-    fmt::print("run         {} with model version {}\n", out->run_id, out->model_version);
-    fmt::print("read        {} records from {} files ({} rejected) in {:.1f} s\n", with_commas(r.read.records),
-               with_commas(r.read.files_read), with_commas(rejects.total()), r.seconds);
-    for (const auto& line : r.table.summary) fmt::print("{}\n", line);
-    if (!a.job.no_store) fmt::print("stored      in {} table {}\n", a.job.store, out->tmpl->output.table);
+    fmt::print(out_file, "run         {} with model version {}\n", out->run_id, out->model_version);
+    fmt::print(out_file, "read        {} records from {} files ({} rejected{}) in {:.1f} s\n", with_commas(r.read.records),
+               with_commas(r.read.files_read), with_commas(rejects.total()),
+               r.read.files_unchanged ? fmt::format(", {} unchanged since the positions", r.read.files_unchanged) : "",
+               r.seconds);
+    for (const auto& line : r.table.summary) fmt::print(out_file, "{}\n", line);
+    if (!a.job.no_store) fmt::print(out_file, "stored      in {} table {}\n", a.job.store, out->tmpl->output.table);
+    if (!a.positions.empty()) fmt::print(out_file, "positions   {} objects in {}\n", r.read.positions.size(), a.positions);
   }
   return a.input.outcome(r.read, rejects);
 }
@@ -69,6 +76,8 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
       "  byoml score --input demo/export --from 2026-11-02 --to 2026-11-09 --model demo/models\n"
       "  byoml score --input last-hour/ --model models/ --threshold 1.0 --top 50 --output results.jsonl\n"
       "  byoml score --input test-week/ --model models/ --per-event --output scores.jsonl   # for byoml evaluate\n"
+      "  byoml score --input https://ACCT.blob.core.windows.net/am-securityevent --from 2026-11-28T10:00:00Z \\\n"
+      "      --to 2026-11-28T11:00:00Z --model models/ --positions hourly.positions   # run every hour\n"
       "Reason codes: unseen_user, unseen_resource (folded in from the window), no_history, new_pair,\n"
       "cross_component, low_affinity (score >= threshold), allowlisted.");
   args->input.add(cmd, /*positional=*/false);
@@ -76,7 +85,11 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
   cmd->add_option("--model-version", args->model_version, "Score with this version instead of the current one")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--output,-o", args->output,
-                  "JSON Lines file: the result rows, or with --per-event every scored event");
+                  "JSON Lines file (- for standard output): the result rows, or with --per-event every scored event");
+  cmd->add_option("--positions", args->positions,
+                  "Read positions file (JSON Lines): read only what is new since it (unchanged blobs and files are "
+                  "skipped, a grown append blob is read from where the last run stopped), and update it once the "
+                  "results are stored. Made on the first run.");
   cmd->add_flag("--per-event", args->per_event,
                 "Write every scored event (EventOriginId, TimeGenerated, User, Resource, AnomalyScore, Severity, "
                 "Reasons, SeenInTraining) to --output");

@@ -30,6 +30,37 @@ TEST(Cli, InspectTextWindowAndTemplateParameter) {
   EXPECT_NE(r.out.find("EventID"), std::string::npos);
 }
 
+// Standard input by "-" and by /dev/stdin; reading nothing is a warning, and --strict an error;
+// result rows to standard output with --output -.
+TEST(Cli, StandardInputAndReadingNothing) {
+  test::TempDir dir;
+  const std::string data = test::fixture("otrf/share-access-5140-5145.nxlog.jsonl");
+  ASSERT_EQ(run("train -q --no-store --input " + data + " --model " + dir.file("m")).code, 0);
+  const std::string score = "score -q --no-store --model " + dir.file("m");
+  for (const char* input : {"-", "/dev/stdin"}) {
+    auto empty = run(score + " --input " + input + " < /dev/null");
+    EXPECT_EQ(empty.code, 0) << input << ": " << empty.out;
+    EXPECT_NE(empty.out.find("warning: read no events (no records found)"), std::string::npos) << empty.out;
+    EXPECT_EQ(run(score + " --strict --input " + input + " < /dev/null").code, 3) << input;
+    auto piped = run(score + " --json --input " + input + " < " + data);
+    ASSERT_EQ(piped.code, 0) << input << ": " << piped.out;
+    EXPECT_EQ(nlohmann::json::parse(piped.out)["events"], 133) << input;
+  }
+  auto late = run(score + " --from 2030-01-01 --input " + data);
+  EXPECT_EQ(late.code, 0) << late.out;
+  EXPECT_NE(late.out.find("644 records: 644 outside the window"), std::string::npos) << late.out;
+  EXPECT_EQ(run(score + " --strict --from 2030-01-01 --input " + data).code, 3);
+  // The rows own standard output; the summary goes to standard error.
+  auto rows = test::shell(std::string("(env BYOML_STORE= ") + BYOML_CLI + " " + score + " --threshold -100 --input " + data +
+                          " --output - 2>/dev/null)");
+  ASSERT_EQ(rows.code, 0) << rows.out;
+  size_t lines = 0;
+  for (size_t at = 0; (at = rows.out.find('\n', at)) != std::string::npos; ++at) ++lines;
+  EXPECT_GT(lines, 0u);
+  EXPECT_EQ(rows.out.find("run "), std::string::npos) << rows.out;
+  EXPECT_TRUE(nlohmann::json::parse(rows.out.substr(0, rows.out.find('\n'))).contains("AnomalyScore"));
+}
+
 TEST(Cli, ExitCodesMeanSomething) {
   EXPECT_EQ(run("inspect /nonexistent/path").code, 4) << "not found";
   auto scheme = run("inspect ftp://host/export");

@@ -22,12 +22,12 @@ class MemoryTransport final : public Transport {
  public:
   std::map<std::string, std::vector<std::string>> sources;  // name -> partition bytes
 
-  Result<std::vector<InputObject>> list(const std::string& url, std::vector<SkippedObject>&) const override {
+  Result<std::vector<InputObject>> list(const std::string& url, const ListHint&, std::vector<SkippedObject>&) const override {
     auto it = sources.find(url.substr(6));
     if (it == sources.end()) return Status(ErrorCode::kNotFound, url + ": no such source");
     std::vector<InputObject> out;
     for (size_t p = 0; p < it->second.size(); ++p)
-      out.push_back({this, url, "partition-" + std::to_string(p), it->second[p].size(), "v1", ""});
+      out.push_back({shared_from_this(), url, "partition-" + std::to_string(p), it->second[p].size(), "v1", ""});
     return out;
   }
   Result<std::unique_ptr<ByteStream>> open(const InputObject& o, uint64_t offset) const override {
@@ -93,7 +93,7 @@ TEST_F(MemorySource, RejectsNameTheirPartitionAndOffsetAndAResumedReadReadsOnlyT
   // Resuming partition-1 after its bad record: only the last row is read, and offsets stay
   // those of the whole object.
   std::vector<SkippedObject> skipped;
-  auto objects = transport_->list("mem://bad", skipped);
+  auto objects = transport_->list("mem://bad", {}, skipped);
   ASSERT_TRUE(objects);
   const InputObject& p1 = (*objects)[1];
   LineReader lines(1 << 20);

@@ -1,5 +1,7 @@
 #include "byoml/api/api.h"
 
+#include "byoml/cloud/http_client.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -47,19 +49,28 @@ Result<ScoringSetup> reconcile_template(const Model& model, const DetectionTempl
   return out;
 }
 
+std::vector<std::string> inputs_identity(const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const auto& i : inputs) out.push_back(url_scheme(i) == "file" ? i : url_without_secrets(i));
+  return out;
+}
+
 std::string score_run_id(const Model& model, int model_version, const ReadOptions& read,
                          const std::vector<std::string>& inputs, const ParamSet& values, const std::string& allowlist,
                          bool per_event) {
   const nlohmann::json& data = model.info.contains("data") ? model.info["data"] : nlohmann::json::object();
-  return stable_run_id("score", {{"model_version", model_version}, {"fingerprint", data.value("fingerprint", "")},
-                                 {"from", read.filter.window.from}, {"to", read.filter.window.to}, {"inputs", inputs},
-                                 {"parameters", values.values()}, {"allowlist", allowlist}, {"per_event", per_event}});
+  nlohmann::json identity = {{"model_version", model_version}, {"fingerprint", data.value("fingerprint", "")},
+                             {"from", read.filter.window.from}, {"to", read.filter.window.to},
+                             {"inputs", inputs_identity(inputs)}, {"parameters", values.values()},
+                             {"allowlist", allowlist}, {"per_event", per_event}};
+  if (read.resume) identity["resume"] = positions_to_jsonl(*read.resume);
+  return stable_run_id("score", identity);
 }
 
 std::string train_run_id(const std::string& model_dir, const ReadOptions& read, const std::vector<std::string>& inputs,
                          const ParamSet& values, const std::string& allowlist) {
   return stable_run_id("train", {{"model", model_dir}, {"from", read.filter.window.from}, {"to", read.filter.window.to},
-                                 {"inputs", inputs}, {"parameters", values.values()}, {"allowlist", allowlist}});
+                                 {"inputs", inputs_identity(inputs)}, {"parameters", values.values()}, {"allowlist", allowlist}});
 }
 
 Status write_results(const std::vector<ResultSink*>& sinks, const std::string& run_id, const OutputSchema& schema,

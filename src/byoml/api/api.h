@@ -29,7 +29,11 @@ struct ScoringSetup {
 // scoring 5145 events with a model of 5140 events would give confident nonsense.
 Result<ScoringSetup> reconcile_template(const Model& model, const DetectionTemplate* requested);
 
-// Run ids that name what was run, never when: a retried run replaces its own rows.
+// The inputs as a run's identity and health row name them: URLs without their secrets (a SAS
+// token that is renewed does not make a run another one).
+std::vector<std::string> inputs_identity(const std::vector<std::string>& inputs);
+// Run ids that name what was run, never when: a retried run replaces its own rows. A resumed
+// read (read.resume) is another run than a full one.
 std::string score_run_id(const Model& model, int model_version, const ReadOptions& read,
                          const std::vector<std::string>& inputs, const ParamSet& values, const std::string& allowlist,
                          bool per_event);

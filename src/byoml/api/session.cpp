@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "byoml/common/atomic_file.h"
 #include "byoml/models/model_registry.h"
 
 namespace byoml {
@@ -11,7 +17,7 @@ namespace {
 std::string now_text() { return format_timestamp(now_ticks()); }
 
 nlohmann::json health_row(const std::string& run_id, const std::string& kind, const InputSpec& in) {
-  return {{"RunId", run_id}, {"Kind", kind}, {"Started", now_text()}, {"Inputs", in.paths}};
+  return {{"RunId", run_id}, {"Kind", kind}, {"Started", now_text()}, {"Inputs", inputs_identity(in.paths)}};
 }
 
 nlohmann::json read_figures(const ReadStats& read, uint64_t rejected) {
@@ -24,6 +30,30 @@ Result<Allowlist> load_allowlist(const std::string& path) {
 }
 
 Status close_rejects(RejectLog* rejects) { return rejects ? rejects->close() : Status(); }
+
+// The positions file of an earlier run; none yet is no positions.
+Status load_positions(const std::string& path, ReadOptions& read) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return {};
+    return Status(ErrorCode::kIo, fmt::format("cannot read positions file {}: {}", path, std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto positions = positions_from_jsonl(text.str(), path);
+  if (!positions) return positions.status();
+  read.resume = std::make_shared<const std::vector<ReadPosition>>(std::move(positions).value());
+  return {};
+}
+
+Status save_positions(const std::string& path, const std::vector<ReadPosition>& positions) {
+  if (path.empty()) return {};
+  auto f = AtomicFile::create(path);
+  if (!f) return f.status();
+  f->write(positions_to_jsonl(positions));
+  return f->commit().with_context("writing positions file " + path);
+}
 
 uint64_t rejected(const RejectLog* rejects, const ReadStats& read) { return rejects ? rejects->total() : read.rejected; }
 
@@ -120,11 +150,13 @@ Result<Scored> Session::score(const ScoreJob& job) {
   if (!allowlist) return allowlist.status();
 
   out.model_version = out.model->info.value("version", 0);
-  out.run_id = score_run_id(*out.model, out.model_version, job.input.read, job.input.paths, out.values,
+  InputSpec input = job.input;
+  BYOML_RETURN_IF_ERROR(load_positions(input.positions, input.read));
+  out.run_id = score_run_id(*out.model, out.model_version, input.read, input.paths, out.values,
                             job.input.allowlist, !job.per_event_path.empty());
-  nlohmann::json health = health_row(out.run_id, "score", job.input);
+  nlohmann::json health = health_row(out.run_id, "score", input);
   ScoreRequest req;
-  static_cast<JobRequest&>(req) = job_request(job.input, out.tmpl.get(), out.values, &*allowlist);
+  static_cast<JobRequest&>(req) = job_request(input, out.tmpl.get(), out.values, &*allowlist);
   req.model = out.model.get();
   req.model_version = out.model_version;
   req.run_id = out.run_id;
@@ -143,7 +175,11 @@ Result<Scored> Session::score(const ScoreJob& job) {
     store.emplace(std::move(opened).value());
     sinks.push_back(store_sink(*store));
   }
-  if (!job.output.empty()) sinks.push_back(jsonl_sink(job.output));
+  if (!job.output.empty()) {
+    auto sink = output_sink(job.output, input.read.cloud);
+    if (!sink) return failed(health, sink.status());
+    sinks.push_back(std::move(sink).value());
+  }
   health.update(read_figures(r.read, rejected(job.input.rejects, r.read)));
   health.update(r.table.health);
   health.update({{"Finished", now_text()}, {"Status", "ok"}, {"DurationSeconds", r.seconds},
@@ -151,6 +187,9 @@ Result<Scored> Session::score(const ScoreJob& job) {
   std::vector<ResultSink*> targets;
   for (auto& sink : sinks) targets.push_back(sink.get());
   if (Status st = write_results(targets, out.run_id, out.tmpl->output, r.results, health); !st) return failed(health, st);
+  // Only now that the results are stored: a run killed before this reads the same data again,
+  // gets the same run id and replaces its own rows.
+  BYOML_RETURN_IF_ERROR(save_positions(input.positions, r.read.positions));
   return out;
 }
 

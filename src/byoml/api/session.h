@@ -34,6 +34,9 @@ struct InputSpec {
   ReadOptions read;
   std::string allowlist;        // YAML allowlist path; empty: none
   RejectLog* rejects = nullptr;  // closed by the run; nullptr: counted only
+  // Read positions (JSON Lines, sources/read_position.h): a score run reads only what is new
+  // since them, and replaces them once its results are stored. Empty: read everything.
+  std::string positions;
 };
 
 struct TrainJob {
@@ -60,7 +63,8 @@ struct ScoreJob {
   // Applied to the model's parameter values (scoring parameters given for this run).
   std::function<Status(ParamSet&)> overrides;
   std::string per_event_path;  // every scored event as JSON Lines; empty: none
-  std::string output;          // the result rows as JSON Lines as well; empty: none
+  // The result rows as well: a JSON Lines file, "-", or a Logs Ingestion stream URL; empty: none.
+  std::string output;
 };
 
 struct Scored {

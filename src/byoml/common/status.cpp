@@ -12,6 +12,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kCorrupt: return "corrupt";
     case ErrorCode::kTransient: return "transient";
+    case ErrorCode::kPermission: return "permission";
   }
   return "unknown";
 }

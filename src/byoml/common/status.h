@@ -19,6 +19,7 @@ enum class ErrorCode {
   kUnsupported,      // a recognisable input byoml cannot handle
   kCorrupt,          // a binary file fails its own consistency checks
   kTransient,        // may pass on retry: a busy store, a timeout, HTTP 429 or 5xx
+  kPermission,       // credentials refused or missing rights (HTTP 401/403, an expired SAS)
 };
 
 const char* error_code_name(ErrorCode code);

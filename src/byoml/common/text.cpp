@@ -1,5 +1,9 @@
 #include "byoml/common/text.h"
 
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -54,7 +58,31 @@ std::string display_safe(std::string_view s) {
   return out;
 }
 
+namespace {
+struct SecretValues {
+  std::mutex mu;
+  std::vector<std::string> values;
+};
+SecretValues& secret_values() {
+  static SecretValues v;
+  return v;
+}
+}  // namespace
+
+void register_secret(std::string_view value) {
+  if (value.size() < 8) return;
+  SecretValues& v = secret_values();
+  std::lock_guard<std::mutex> lock(v.mu);
+  if (std::find(v.values.begin(), v.values.end(), value) == v.values.end()) v.values.emplace_back(value);
+}
+
 std::string redact_secrets(std::string s) {
+  {
+    SecretValues& v = secret_values();
+    std::lock_guard<std::mutex> lock(v.mu);
+    for (const auto& secret : v.values)
+      for (size_t at = s.find(secret); at != std::string::npos; at = s.find(secret, at + 8)) s.replace(at, secret.size(), "REDACTED");
+  }
   // Names compared case-insensitively; the value runs to the next separator.
   static constexpr std::string_view kKeys[] = {"sig=", "signature=", "accountkey=", "sharedaccesskey=",
                                                "access_token=", "client_secret=", "password="};

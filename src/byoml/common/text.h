@@ -16,8 +16,12 @@ std::string display_safe(std::string_view s);
 
 // Credentials in URLs and connection strings (a SAS token's sig=, AccountKey=,
 // SharedAccessKey=, access_token=, a user:password@ part) are replaced by "REDACTED", so that
-// inputs and errors can be stored, logged and shown in reports.
+// inputs and errors can be stored, logged and shown in reports. So is every value given to
+// register_secret, wherever it appears (a client secret in an echoed request, a token).
 std::string redact_secrets(std::string s);
+// A secret byoml holds (from the environment, a file or a config file); values shorter than 8
+// bytes are not registered (they would match too much and are no secret).
+void register_secret(std::string_view value);
 bool needs_display_escape(std::string_view s);
 
 }  // namespace byoml

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "byoml/common/atomic_file.h"
+#include "byoml/results/logs_ingestion_sink.h"
 #include "byoml/results/result_store.h"
 
 namespace byoml {
@@ -74,6 +75,20 @@ class JsonLinesSink final : public ResultSink {
 
 std::unique_ptr<ResultSink> store_sink(ResultStore& store) { return std::make_unique<StoreSink>(store); }
 std::unique_ptr<ResultSink> jsonl_sink(const std::string& path) { return std::make_unique<JsonLinesSink>(path); }
+
+Result<std::unique_ptr<ResultSink>> output_sink(const std::string& target, std::shared_ptr<const CloudContext> cloud) {
+  if (is_logs_ingestion_url(target)) {
+    auto t = parse_logs_ingestion_url(target);
+    if (!t) return t.status();
+    return logs_ingestion_sink(std::move(t).value(), cloud ? std::move(cloud) : CloudContext::from_environment());
+  }
+  if (target.find("://") != std::string::npos)
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: byoml writes results to a file, - (standard output) or a Logs Ingestion stream "
+                              "(https://ENDPOINT/dataCollectionRules/DCR-ID/streams/STREAM)",
+                              url_without_secrets(target)));
+  return jsonl_sink(target);
+}
 
 std::string stable_run_id(const std::string& kind, const nlohmann::json& identity) {
   std::string text = identity.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

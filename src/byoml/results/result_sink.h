@@ -3,7 +3,7 @@
 // sink as it was. Rows of a run id already there are replaced, not added, so a retried run
 // (same model, window, inputs and parameters: the same run id) changes nothing.
 //
-// A new sink (the Logs Ingestion API, say) is one class here and one line in open_sink().
+// A new sink is one class and one line in output_sink().
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "byoml/cloud/cloud_context.h"
 #include "byoml/common/status.h"
 #include "byoml/common/output_schema.h"
 
@@ -34,6 +35,9 @@ class ResultSink {
 std::unique_ptr<ResultSink> store_sink(ResultStore& store);
 // A JSON Lines file ("-": standard output), replaced whole on commit.
 std::unique_ptr<ResultSink> jsonl_sink(const std::string& path);
+// What --output names: a Logs Ingestion stream URL (results/logs_ingestion_sink.h), else a
+// JSON Lines file or "-". `cloud` null: credentials from the environment.
+Result<std::unique_ptr<ResultSink>> output_sink(const std::string& target, std::shared_ptr<const CloudContext> cloud);
 
 // A run id that depends only on what the run is: its kind and an identity (model version and
 // fingerprint, window, inputs, parameters). "score-" + 16 hex digits of XXH3-128.

@@ -35,7 +35,70 @@ class FileStream final : public ByteStream {
 
 std::string path_of(const std::string& url) { return url.rfind("file://", 0) == 0 ? url.substr(7) : url; }
 
-InputObject object_at(const FileTransport* t, const std::string& source, const std::string& path) {
+// Standard input, a FIFO or a character device named on its own: bytes that can be read once.
+// Decoders open an object more than once (to tell its format, then to read it), so what the
+// reads took is kept (up to kReplayBytes) and served again to the next open.
+class PipeTransport final : public Transport {
+ public:
+  static constexpr size_t kReplayBytes = 16u << 20;
+  explicit PipeTransport(int fd) : fd_(fd) {}
+  ~PipeTransport() override {
+    if (fd_ != STDIN_FILENO) ::close(fd_);
+  }
+  Result<std::vector<InputObject>> list(const std::string&, const ListHint&, std::vector<SkippedObject>&) const override {
+    return std::vector<InputObject>();
+  }
+  Result<std::unique_ptr<ByteStream>> open(const InputObject& object, uint64_t offset) const override;
+
+ private:
+  friend class PipeStream;
+  int fd_;
+  mutable std::string kept_;       // every byte read so far, while it fits kReplayBytes
+  mutable uint64_t consumed_ = 0;  // bytes taken from fd_
+};
+
+class PipeStream final : public ByteStream {
+ public:
+  PipeStream(const PipeTransport& p, uint64_t at) : p_(p), at_(at) {}
+  Result<size_t> read(char* dst, size_t n) override {
+    if (at_ < p_.consumed_) {
+      size_t k = std::min<uint64_t>(n, p_.consumed_ - at_);
+      std::memcpy(dst, p_.kept_.data() + at_, k);
+      at_ += k;
+      return k;
+    }
+    ssize_t got;
+    do {
+      got = ::read(p_.fd_, dst, n);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) return Status(ErrorCode::kIo, fmt::format("read failed: {}", std::strerror(errno)));
+    if (p_.consumed_ + static_cast<uint64_t>(got) <= PipeTransport::kReplayBytes) p_.kept_.append(dst, static_cast<size_t>(got));
+    else p_.kept_.clear();
+    p_.consumed_ += static_cast<uint64_t>(got);
+    at_ += static_cast<uint64_t>(got);
+    return static_cast<size_t>(got);
+  }
+
+ private:
+  const PipeTransport& p_;
+  uint64_t at_;
+};
+
+Result<std::unique_ptr<ByteStream>> PipeTransport::open(const InputObject& object, uint64_t offset) const {
+  if (offset > consumed_ || (consumed_ > 0 && kept_.size() != consumed_ && offset < consumed_))
+    return Status(ErrorCode::kUnsupported, fmt::format("{} can be read only once from the start", object.name));
+  return std::unique_ptr<ByteStream>(std::make_unique<PipeStream>(*this, offset));
+}
+
+InputObject pipe_object(const std::string& source, const std::string& path, int fd) {
+  InputObject o;
+  o.transport = std::make_shared<PipeTransport>(fd);
+  o.source = source;
+  o.name = path == "-" ? "<stdin>" : path;
+  return o;
+}
+
+InputObject object_at(std::shared_ptr<const Transport> t, const std::string& source, const std::string& path) {
   InputObject o;
   o.transport = t;
   o.source = source;
@@ -51,19 +114,34 @@ InputObject object_at(const FileTransport* t, const std::string& source, const s
 
 }  // namespace
 
-Result<std::vector<InputObject>> FileTransport::list(const std::string& url, std::vector<SkippedObject>& skipped) const {
+Result<std::vector<InputObject>> FileTransport::list(const std::string& url, const ListHint&,
+                                                     std::vector<SkippedObject>& skipped) const {
   const std::string root = path_of(url);
+  std::vector<InputObject> out;
+  if (root == "-") {
+    out.push_back(pipe_object(url, root, STDIN_FILENO));
+    return out;
+  }
   std::error_code ec;
   auto status = fs::status(root, ec);
   if (ec || !fs::exists(status)) return Status(ErrorCode::kNotFound, fmt::format("{}: no such file or directory", root));
-  std::vector<InputObject> out;
   if (fs::is_regular_file(status)) {
-    out.push_back(object_at(this, url, root));
+    out.push_back(object_at(shared_from_this(), url, root));
+    return out;
+  }
+  // A pipe named on its own (`<(zcat ...)`, a named FIFO), or standard input by a name of its
+  // own: read as a stream. Inside a folder they are skipped; other devices (/dev/zero never
+  // ends) are refused.
+  const bool stdin_name = root == "/dev/stdin" || root.rfind("/dev/fd/", 0) == 0 || root.rfind("/proc/self/fd/", 0) == 0;
+  if (fs::is_fifo(status) || (stdin_name && fs::is_character_file(status))) {
+    int fd = ::open(root.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status(ErrorCode::kIo, fmt::format("cannot open {}: {}", root, std::strerror(errno)));
+    out.push_back(pipe_object(url, root, fd));
     return out;
   }
   if (!fs::is_directory(status))
     return Status(ErrorCode::kInvalidArgument,
-                  fmt::format("{}: not a regular file or directory (a device, FIFO or socket never ends or blocks)", root));
+                  fmt::format("{}: not a regular file, pipe or directory (a device never ends; a socket blocks)", root));
   std::vector<std::string> files;
   std::vector<fs::path> dirs = {root};
   while (!dirs.empty()) {
@@ -88,7 +166,7 @@ Result<std::vector<InputObject>> FileTransport::list(const std::string& url, std
     }
   }
   std::sort(files.begin(), files.end());
-  for (const auto& f : files) out.push_back(object_at(this, url, f));
+  for (const auto& f : files) out.push_back(object_at(shared_from_this(), url, f));
   return out;
 }
 

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "byoml/sources/export_layout.h"
+#include "byoml/sources/read_ahead.h"
 
 namespace byoml {
 namespace {
@@ -31,28 +34,53 @@ Result<const Decoder*> decoder_for(const InputObject& object, const ReadOptions&
 
 }  // namespace
 
+// Where an object's read starts, given where an earlier read stopped: false when nothing is new.
+bool resume_at(InputObject& o, const ReadPosition& p) {
+  if (p.version == o.version) {
+    o.start = p.offset;
+    return p.offset < o.size;
+  }
+  // A new version: an append blob that grew is read from where the last read stopped; anything
+  // else (replaced, shrunk) from the start.
+  o.start = o.growing && o.size >= p.size && p.offset <= p.size ? p.offset : 0;
+  return true;
+}
+
 Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadOptions& options) {
   InputPlan plan;
+  std::map<std::pair<std::string, std::string>, const ReadPosition*> resume;
+  if (options.resume)
+    for (const auto& p : *options.resume) resume[{p.source, p.object}] = &p;
+  std::set<std::pair<std::string, std::string>> listed;
   const TimeWindow& w = options.filter.window;
+  ListHint hint;
+  hint.window = {w.from == kMinTicks ? kMinTicks : w.from - options.path_slack,
+                 w.to == kMaxTicks ? kMaxTicks : w.to + options.path_slack};
   for (const auto& root : paths) {
-    auto transport = transport_for(root);
+    auto transport = transport_for(root, options.cloud);
     if (!transport) return transport.status();
-    auto objects = (*transport)->list(root, plan.skipped);
+    auto objects = (*transport)->list(root, hint, plan.skipped);
     if (!objects) return objects.status();
     // The last six components decide, so a root anywhere in or above the tree works.
     bool tree = std::any_of(objects->begin(), objects->end(),
                             [](const InputObject& o) { return parse_export_blob_path(o.name).is_ok(); });
     std::vector<InputFile> found;
     for (auto& o : *objects) {
+      if (auto it = resume.find({o.source, o.name}); it != resume.end()) {
+        listed.insert(it->first);
+        if (!resume_at(o, *it->second)) {
+          ++plan.unchanged;
+          plan.carried.push_back(*it->second);
+          continue;
+        }
+      }
       if (tree) {
         auto blob = parse_export_blob_path(o.name);
         if (!blob) {
           plan.skipped.push_back({o.name, blob.status().message()});
           continue;
         }
-        if (!TimeWindow{w.from == kMinTicks ? kMinTicks : w.from - options.path_slack,
-                        w.to == kMaxTicks ? kMaxTicks : w.to + options.path_slack}
-                 .overlaps(blob->start, blob->start + blob->span)) {
+        if (!hint.window.overlaps(blob->start, blob->start + blob->span)) {
           ++plan.pruned;
           continue;
         }
@@ -73,20 +101,32 @@ Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadO
       });
     plan.files.insert(plan.files.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
   }
+  // Objects outside this read (pruned by the window, not listed) keep their positions too.
+  std::set<std::pair<std::string, std::string>> planned;
+  for (const auto& f : plan.files) planned.insert({f.object.source, f.object.name});
+  if (options.resume)
+    for (const auto& p : *options.resume)
+      if (!listed.count({p.source, p.object}) && !planned.count({p.source, p.object})) plan.carried.push_back(p);
   return plan;
 }
 
 void read_inputs(const InputPlan& plan, ReadContext& ctx) {
   ReadStats& stats = ctx.stats();
   stats.files_pruned += plan.pruned;
+  stats.files_unchanged += plan.unchanged;
   for (const auto& s : plan.skipped) ctx.skip_file(s.path, s.reason);
-  for (const auto& f : plan.files) {
+  ReadAhead ahead(plan.files, ctx.options().download_threads, ctx.options().read_ahead_bytes);
+  for (size_t i = 0; i < plan.files.size(); ++i) {
+    const InputFile& f = plan.files[i];
     ctx.begin_object(f.object);
-    Status st = f.decoder->decode(f.object, ctx);
+    auto object = ahead.take(i);
+    Status st = object ? f.decoder->decode(*object, ctx) : object.status();
     ++stats.files_by_format[f.decoder->name];
     if (st.is_ok()) ++stats.files_read;
     else ctx.skip_file(f.object.name, st.message());
+    ctx.end_object(f.object, st.is_ok());
   }
+  stats.positions.insert(stats.positions.end(), plan.carried.begin(), plan.carried.end());
   ctx.flush();
 }
 

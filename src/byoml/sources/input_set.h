@@ -24,15 +24,19 @@ struct InputFile {
 struct InputPlan {
   std::vector<InputFile> files;
   std::vector<SkippedObject> skipped;
-  uint64_t pruned = 0;  // export blobs outside the window (with slack)
+  uint64_t pruned = 0;     // export blobs outside the window (with slack)
+  uint64_t unchanged = 0;  // objects at their resume position: nothing new to read
+  // The resume positions this plan does not read again; they stay in the read's positions.
+  std::vector<ReadPosition> carried;
 };
 
 // A path or URL that names nothing is an error; unreadable or junk entries under it are
 // listed in `skipped` and reading goes on.
 Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadOptions& options);
 
-// Reads every planned object in order; one that cannot be read at all is reported in the
-// stats' skipped files, the rest are still read. Flushes the context at the end.
+// Reads every planned object in order (remote ones fetched ahead in parallel); one that cannot
+// be read at all is reported in the stats' skipped files, the rest are still read. Records
+// where the next read of every object starts, and flushes the context at the end.
 void read_inputs(const InputPlan& plan, ReadContext& ctx);
 
 }  // namespace byoml

@@ -285,26 +285,32 @@ Result<std::optional<padded_string>> load_document(const InputObject& in, const 
 }  // namespace
 
 Status decode_json(const InputObject& in, ReadContext& ctx) {
-  if (looks_like_document(in, ctx.options().max_record_bytes)) {
+  // A resumed read (in.start > 0) continues JSON Lines; a document is never read in part.
+  if (in.start == 0 && looks_like_document(in, ctx.options().max_record_bytes)) {
     auto document = load_document(in, ctx);
     if (!document) return document.status();
     if (*document) return read_document(**document, ctx);
   }
   LineReader lines(ctx.options().max_record_bytes);
-  BYOML_RETURN_IF_ERROR(lines.open(in));
+  BYOML_RETURN_IF_ERROR(lines.open(in, in.start));
   ondemand::parser parser;
   JsonRows rows(ctx);
   RecordFields fields;
   Line line;
+  ctx.reached(in.start);
   while (lines.next(line)) {
     if (line.too_long) {
       ctx.reject({line.number, line.offset}, "line_too_long", "",
                  fmt::format("line of {} bytes exceeds --max-record-bytes ({})", line.full_length,
                              ctx.options().max_record_bytes),
                  line.text);
+      ctx.reached(line.end);
       continue;
     }
-    if (line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (line.text.find_first_not_of(" \t") == std::string_view::npos) {
+      ctx.reached(line.end);
+      continue;
+    }
     ondemand::document doc;
     error_code e = parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc);
     ondemand::object obj;
@@ -312,6 +318,12 @@ Status decode_json(const InputObject& in, ReadContext& ctx) {
     if (!e) e = doc.get_object().get(obj);
     if (!e) e = rows.row(obj, {line.number, line.offset}, line.text, fields, message);
     if (!e) e = finish(doc);
+    if (e && line.unterminated && in.growing) {
+      // Still being written: the next read takes it whole, from its start.
+      ++ctx.stats().lines_deferred;
+      break;
+    }
+    ctx.reached(line.end);
     if (!e && !message) ctx.emit(fields, {line.number, line.offset}, line.text);
     if (e) {
       SyntaxError err = syntax_error(e, line.text);

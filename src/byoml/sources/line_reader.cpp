@@ -69,6 +69,7 @@ bool LineReader::next(Line& line) {
       line.number = ++line_no_;
       line.capacity = size_ - static_cast<size_t>(line.text.data() - buf_.get());
       begin_ += len + 1;
+      line.end = line.offset + len + 1;
       return true;
     }
     if (end_ - begin_ > max_line_) break;
@@ -84,6 +85,7 @@ bool LineReader::next(Line& line) {
       line.capacity = size_ - begin_;
       line.unterminated = true;
       begin_ = end_;
+      line.end = start_offset_ + bytes_read_;
       return true;
     }
   }
@@ -108,6 +110,7 @@ bool LineReader::next(Line& line) {
   line.capacity = long_prefix_.size();
   line.too_long = true;
   line.full_length = length;
+  line.end = start_offset_ + bytes_read_ - (end_ - begin_);
   return true;
 }
 

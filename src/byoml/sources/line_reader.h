@@ -22,6 +22,7 @@ struct Line {
   bool too_long = false;     // text is then only the first bytes of the line
   uint64_t full_length = 0;  // the real length of a too-long line
   bool unterminated = false; // the last line of the file had no line break (truncated or still growing)
+  uint64_t end = 0;          // the offset just past the line and its line break
 };
 
 class LineReader {

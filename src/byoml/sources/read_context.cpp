@@ -28,7 +28,12 @@ const ParamTable<ReadOptions>& reader_params() {
                    "A JSON file that is one document (a pretty-printed message, an array of rows) rather than JSON "
                    "Lines is read whole; a larger one is refused. JSON Lines files have no such limit.",
                    1024, double(1ull << 34))
-        .add("batch_events", &ReadOptions::batch_events, "Events handed to the next stage at a time.", 1, 1 << 24);
+        .add("batch_events", &ReadOptions::batch_events, "Events handed to the next stage at a time.", 1, 1 << 24)
+        .add("download_threads", &ReadOptions::download_threads,
+             "Blob storage: blobs downloaded at once, ahead of the decoder.", 1, 64)
+        .with_unit(ParamType::kBytes, "read_ahead_bytes", &ReadOptions::read_ahead_bytes,
+                   "Blob storage: memory for blobs downloaded ahead; a blob larger than its share is streamed instead.",
+                   1 << 20, double(1ull << 36));
     return t;
   }();
   return table;
@@ -48,6 +53,12 @@ ReadContext::ReadContext(FieldMapping& mapping, Vocabulary& vocab, ReadOptions o
 void ReadContext::begin_object(const InputObject& object) {
   source_ = object.source;
   object_ = object.name;
+  reached_.reset();
+}
+
+void ReadContext::end_object(const InputObject& object, bool ok) {
+  uint64_t offset = ok ? reached_.value_or(object.size) : object.start;
+  stats_.positions.push_back({object.source, object.name, object.version, offset, object.size});
 }
 
 void ReadContext::emit(const RecordFields& fields, Position at, std::string_view raw) {

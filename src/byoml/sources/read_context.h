@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "byoml/common/params.h"
 #include "byoml/events/event_batch.h"
 #include "byoml/events/field_mapping.h"
+#include "byoml/sources/read_position.h"
 #include "byoml/sources/rejects.h"
 #include "byoml/sources/transport.h"
 
@@ -24,6 +26,14 @@ struct ReadOptions {
   uint64_t max_record_bytes = 4u << 20;   // a longer line is rejected, not buffered
   uint64_t max_document_bytes = 256u << 20;  // a whole-file JSON document is read whole up to this
   size_t batch_events = 65536;
+  unsigned download_threads = 4;          // remote objects fetched ahead of the decoder at once
+  uint64_t read_ahead_bytes = 256u << 20; // memory for objects fetched ahead (bounds their size too)
+  // Positions an earlier read ended at (sources/read_position.h): unchanged objects are not
+  // read again, grown ones from where that read stopped. Null: read everything.
+  std::shared_ptr<const std::vector<ReadPosition>> resume;
+  // Credentials, HTTP settings and token cache for cloud sources (not a tunable); null: taken
+  // from the environment when a cloud source is read.
+  std::shared_ptr<const CloudContext> cloud;
 };
 
 // The reader tunables, declared once and bound to ReadOptions' fields (CLI options and docs
@@ -43,6 +53,10 @@ struct ReadStats {
   uint64_t rejected = 0;
   std::vector<SkippedObject> skipped_files;  // unreadable, unrecognised, or not in the export layout
   std::map<std::string, uint64_t> files_by_format;
+  uint64_t files_unchanged = 0;  // not read again: unchanged since the resume position
+  uint64_t lines_deferred = 0;   // an unfinished last line of a growing object, left for the next read
+  // Where the next read of each listed object starts (unchanged and unread ones included).
+  std::vector<ReadPosition> positions;
 };
 
 using BatchSink = std::function<void(const EventBatch&)>;
@@ -63,6 +77,12 @@ class ReadContext {
   void emit(const RecordFields& fields, Position at, std::string_view raw);
   void reject(Position at, std::string kind, std::string field, std::string message, std::string_view raw);
   void skip_file(const std::string& path, std::string reason);
+  // The current object has been taken up to `offset` (the end of its last complete record);
+  // decoders that read objects whole need not call it.
+  void reached(uint64_t offset) { reached_ = offset; }
+  // The current object is done: its position is recorded (`ok`: read to `reached`, or whole;
+  // otherwise where it started, so that nothing unread is passed over).
+  void end_object(const InputObject& object, bool ok);
   // Hands over what is left in the batch; call once at the end of a read.
   void flush();
 
@@ -78,6 +98,7 @@ class ReadContext {
   EventBatch batch_;
   MapError error_;
   std::string source_, object_;
+  std::optional<uint64_t> reached_;
 };
 
 }  // namespace byoml

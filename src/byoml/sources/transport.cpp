@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "byoml/sources/blob_transport.h"
 #include "byoml/sources/file_transport.h"
 
 namespace byoml {
@@ -42,9 +43,15 @@ namespace {
 
 struct Registry {
   std::mutex mu;
-  std::map<std::string, std::shared_ptr<const Transport>> by_scheme = {
-      {"file", std::make_shared<FileTransport>()},
-  };
+  // Per scheme, the factories newest first.
+  std::map<std::string, std::vector<TransportFactory>> by_scheme;
+  Registry() {
+    auto file = std::make_shared<FileTransport>();
+    by_scheme["file"] = {[file](const std::string&, const std::shared_ptr<const CloudContext>&) {
+      return Result<std::shared_ptr<const Transport>>(file);
+    }};
+    for (const char* scheme : {"https", "http"}) by_scheme[scheme] = {make_blob_transport};
+  }
 };
 
 Registry& registry() {
@@ -64,22 +71,36 @@ std::string url_scheme(const std::string& url) {
   return s;
 }
 
-void register_transport(const std::string& scheme, std::shared_ptr<const Transport> transport) {
+void register_transport_factory(const std::string& scheme, TransportFactory factory) {
   std::lock_guard<std::mutex> lock(registry().mu);
-  registry().by_scheme[scheme] = std::move(transport);
+  auto& list = registry().by_scheme[scheme];
+  list.insert(list.begin(), std::move(factory));
 }
 
-Result<std::shared_ptr<const Transport>> transport_for(const std::string& url) {
-  std::string scheme = url_scheme(url);
+void register_transport(const std::string& scheme, std::shared_ptr<const Transport> transport) {
   std::lock_guard<std::mutex> lock(registry().mu);
-  auto it = registry().by_scheme.find(scheme);
-  if (it == registry().by_scheme.end()) {
-    std::string known;
-    for (const auto& [s, t] : registry().by_scheme) known += (known.empty() ? "" : ", ") + s + "://";
-    return Status(ErrorCode::kInvalidArgument,
-                  fmt::format("{}: no transport for \"{}://\" (this byoml reads {} and plain paths)", url, scheme, known));
+  registry().by_scheme[scheme] = {[transport](const std::string&, const std::shared_ptr<const CloudContext>&) {
+    return Result<std::shared_ptr<const Transport>>(transport);
+  }};
+}
+
+Result<std::shared_ptr<const Transport>> transport_for(const std::string& url, std::shared_ptr<const CloudContext> cloud) {
+  std::string scheme = url_scheme(url);
+  std::vector<TransportFactory> factories;
+  std::string known;
+  {
+    std::lock_guard<std::mutex> lock(registry().mu);
+    if (auto it = registry().by_scheme.find(scheme); it != registry().by_scheme.end()) factories = it->second;
+    for (const auto& [s, f] : registry().by_scheme) known += (known.empty() ? "" : ", ") + s + "://";
   }
-  return it->second;
+  if (!cloud && scheme != "file") cloud = CloudContext::from_environment();
+  for (const auto& factory : factories) {
+    auto t = factory(url, cloud);
+    if (!t || *t) return t;
+  }
+  return Status(ErrorCode::kInvalidArgument,
+                fmt::format("{}: no transport for \"{}://\" (this byoml reads {} and plain paths)",
+                            url_without_secrets(url), scheme, known));
 }
 
 }  // namespace byoml
