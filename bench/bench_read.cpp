@@ -63,7 +63,7 @@ Pass byoml_read(const InputPlan& plan, size_t* vocab_bytes) {
   RejectLog rejects;
   auto t0 = Clock::now();
   ReadContext ctx(mapping, vocab, {}, rejects, [&](const EventBatch& b) { p.events += b.size(); });
-  read_inputs(plan, ctx);
+  if (Status st = read_inputs(plan, ctx); !st) throw std::runtime_error(st.message());
   p.seconds = seconds_since(t0);
   p.bytes = ctx.stats().bytes_read;
   p.files = ctx.stats().files_read;

@@ -16,12 +16,15 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <regex>
+#include <sstream>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "byoml/cloud/shared_key.h"
 #include "byoml/common/time.h"
+#include "byoml/common/text.h"
 
 namespace byoml::test {
 
@@ -293,6 +296,88 @@ class LogsIngestionServer : public LocalServer {
   std::vector<int> statuses_;
   std::optional<std::chrono::steady_clock::time_point> last_429_;
   double waited_ = -1;
+};
+
+// A workspace's query API: bearer token for api.loganalytics.io, a JSON body with query and
+// timespan; answers tables of positional rows, and over `row_limit` rows a partial answer
+// with an error object beside the table, as the service does.
+class QueryServer : public LocalServer {
+ public:
+  std::string workspace = "8e2d1f40-5a6b-4c7d-9e8f-0a1b2c3d4e5f";
+  std::string audience = "https://api.loganalytics.io";
+  size_t row_limit = 1000;
+  std::vector<nlohmann::json> table;  // SecurityEvent rows, in time order
+  std::atomic<int> queries{0}, partial{0};
+
+  explicit QueryServer(const EntraServer& entra) : entra_(entra) {
+    server_.Post(R"(/v1/workspaces/([^/]+)/query)", [this](const httplib::Request& req, httplib::Response& res) {
+      handle(req, res);
+    });
+    start();
+  }
+  ~QueryServer() override { stop(); }
+  std::string workspace_url() const { return url() + "/v1/workspaces/" + workspace; }
+
+ private:
+  static void fail(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+    res.status = status;
+    res.set_content(nlohmann::json({{"error", {{"code", code}, {"message", message}}}}).dump(), "application/json");
+  }
+  void handle(const httplib::Request& req, httplib::Response& res) {
+    ++queries;
+    std::string why;
+    if (!entra_.check(req.get_header_value("Authorization"), audience, why)) return fail(res, 403, "InvalidTokenError", why);
+    if (req.matches[1] != workspace) return fail(res, 404, "WorkspaceNotFoundError", "no such workspace");
+    if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0)
+      return fail(res, 415, "UnsupportedMediaType", "application/json expected");
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body["query"].is_string() || !body["timespan"].is_string())
+      return fail(res, 400, "BadArgumentError", "query and timespan expected");
+    std::string span = body["timespan"], query = body["query"];
+    auto from = parse_timestamp(span.substr(0, span.find('/'))), to = parse_timestamp(span.substr(span.find('/') + 1));
+    if (span.find('/') == std::string::npos || !from || !to) return fail(res, 400, "BadArgumentError", "timespan A/B expected");
+    if (query.substr(0, query.find_first_of(" \n|")) != "SecurityEvent") return fail(res, 400, "SemanticError", "unknown table");
+    size_t take = table.size();
+    if (std::regex_search(query, m0_, std::regex(R"(\| take ([0-9]+))"))) take = std::stoul(m0_[1].str());
+    std::set<long> ids;
+    std::smatch& m = m0_;
+    if (std::regex_search(query, m, std::regex(R"(EventID in \(([0-9, ]+)\))"))) {
+      std::stringstream list(m[1].str());
+      for (std::string id; std::getline(list, id, ',');) ids.insert(std::stol(id));
+    }
+    std::vector<std::string> project;
+    if (std::regex_search(query, m, std::regex(R"(\| project ([A-Za-z_, ]+)$)"))) {
+      std::stringstream list(m[1].str());
+      for (std::string c; std::getline(list, c, ',');) project.push_back(c.substr(c.find_first_not_of(' ')));
+    }
+    std::vector<const nlohmann::json*> hits;
+    for (const auto& row : table) {
+      auto t = parse_timestamp(row.value("TimeGenerated", ""));
+      if (!t || *t < *from || *t >= *to) continue;
+      if (!ids.empty() && !ids.count(row.value("EventID", -1L))) continue;
+      hits.push_back(&row);
+    }
+    if (project.empty()) project = {"TimeGenerated", "EventID", "Account", "Computer", "ShareName", "EventOriginId"};
+    nlohmann::json columns = nlohmann::json::array(), rows = nlohmann::json::array();
+    for (const auto& c : project)
+      columns.push_back({{"name", c}, {"type", c == "TimeGenerated" ? "datetime" : c == "EventID" ? "int" : "string"}});
+    if (hits.size() > take) hits.resize(take);
+    for (size_t i = 0; i < hits.size() && i < row_limit; ++i) {
+      nlohmann::json r = nlohmann::json::array();
+      for (const auto& c : project) r.push_back(hits[i]->contains(c) ? (*hits[i])[c] : nlohmann::json(""));
+      rows.push_back(std::move(r));
+    }
+    nlohmann::json answer = {{"tables", {{{"name", "PrimaryResult"}, {"columns", columns}, {"rows", rows}}}}};
+    if (hits.size() > row_limit) {
+      ++partial;
+      answer["error"] = {{"code", "PartialError"}, {"message", "There were some errors when processing your query."},
+                         {"details", {{{"code", "EngineError"}, {"innererror", {{"code", "-2133196797"},
+                                      {"message", "Query result set has exceeded the internal record count limit"}}}}}}};
+    }
+    res.set_content(answer.dump(), "application/json");
+  }
+  const EntraServer& entra_;
+  std::smatch m0_;
 };
 
 }  // namespace byoml::test

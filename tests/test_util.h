@@ -117,7 +117,7 @@ inline std::unique_ptr<ReadAll> read_all(const std::vector<std::string>& paths, 
   ReadContext ctx(*mapping, out->vocab, options, out->rejects, [&](const EventBatch& b) {
     for (size_t r = 0; r < b.size(); ++r) out->events.append_row(b, r);
   });
-  read_inputs(*plan, ctx);
+  if (Status st = read_inputs(*plan, ctx); !st) throw std::runtime_error(st.message());
   out->stats = ctx.stats();
   return out;
 }

@@ -42,7 +42,7 @@ int run_inspect(InspectArgs& a, TemplateChoice& tc) {
   if (Status s = a.input.open_rejects(rejects); !s) return report_error(s);
   EventSummary summary(t.event_ids);
   ReadContext ctx(*mapping, vocab, *opts, rejects, [&](const EventBatch& b) { summary.add(b); });
-  read_inputs(*plan, ctx);
+  if (Status read = read_inputs(*plan, ctx); !read) return report_error(read);
   if (Status s = rejects.close(); !s) return report_error(s);
   const ReadStats& s = ctx.stats();
   DistinctCounts all = summary.all(), scoped = summary.in_scope();

@@ -84,7 +84,7 @@ TEST(BadInput, RejectsSinkKeepsEveryRejectedRecord) {
   ASSERT_TRUE(log.open_sink(dir.file("rejects.jsonl")).is_ok());
   uint64_t events = 0;
   ReadContext ctx(mapping, v, {}, log, [&](const EventBatch& b) { events += b.size(); });
-  read_inputs(plan_inputs({path}, {}).value(), ctx);
+  ASSERT_TRUE(read_inputs(plan_inputs({path}, {}).value(), ctx).is_ok());
   ASSERT_TRUE(log.close().is_ok());
   EXPECT_EQ(events, 25u);
   std::ifstream in(dir.file("rejects.jsonl"));

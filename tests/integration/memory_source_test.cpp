@@ -26,8 +26,15 @@ class MemoryTransport final : public Transport {
     auto it = sources.find(url.substr(6));
     if (it == sources.end()) return Status(ErrorCode::kNotFound, url + ": no such source");
     std::vector<InputObject> out;
-    for (size_t p = 0; p < it->second.size(); ++p)
-      out.push_back({shared_from_this(), url, "partition-" + std::to_string(p), it->second[p].size(), "v1", ""});
+    for (size_t p = 0; p < it->second.size(); ++p) {
+      InputObject o;
+      o.transport = shared_from_this();
+      o.source = url;
+      o.name = "partition-" + std::to_string(p);
+      o.size = it->second[p].size();
+      o.version = "v1";
+      out.push_back(std::move(o));
+    }
     return out;
   }
   Result<std::unique_ptr<ByteStream>> open(const InputObject& o, uint64_t offset) const override {

@@ -12,7 +12,7 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   const Detector& detector = req.model->detector();
   auto mapping = FieldMapping::compile(mapping_for(*req.tmpl, req.values));
   if (!mapping) return mapping.status();
-  auto plan = plan_inputs(req.paths, req.read);
+  auto plan = plan_inputs(req.paths, req.read, {{}, req.tmpl->event_ids, mapping->keys()});
   if (!plan) return plan.status();
   if (req.log) req.log(fmt::format("reading {} files", plan->files.size()));
 
@@ -23,7 +23,7 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   RejectLog local_rejects;
   ReadContext ctx(*mapping, vocab, req.read, req.rejects ? *req.rejects : local_rejects,
                   [&](const EventBatch& b) { scorer->add(b, vocab); });
-  read_inputs(*plan, ctx);
+  BYOML_RETURN_IF_ERROR(read_inputs(*plan, ctx));
 
   auto table = scorer->score();
   if (!table) return table.status();

@@ -30,7 +30,7 @@ Result<TrainOutcome> run_train(const TrainRequest& req) {
   const Detector& detector = template_detector(*req.tmpl);
   auto mapping = FieldMapping::compile(mapping_for(*req.tmpl, req.values));
   if (!mapping) return mapping.status();
-  auto plan = plan_inputs(req.paths, req.read);
+  auto plan = plan_inputs(req.paths, req.read, {{}, req.tmpl->event_ids, mapping->keys()});
   if (!plan) return plan.status();
   log(fmt::format("reading {} files", plan->files.size()));
 
@@ -40,7 +40,7 @@ Result<TrainOutcome> run_train(const TrainRequest& req) {
   RejectLog local_rejects;
   ReadContext ctx(*mapping, vocab, req.read, req.rejects ? *req.rejects : local_rejects,
                   [&](const EventBatch& b) { trainer->add(b, vocab); });
-  read_inputs(*plan, ctx);
+  BYOML_RETURN_IF_ERROR(read_inputs(*plan, ctx));
   TrainOutcome out;
   TrainReport& rep = out.report;
   rep.read = ctx.stats();

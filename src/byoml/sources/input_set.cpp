@@ -46,14 +46,13 @@ bool resume_at(InputObject& o, const ReadPosition& p) {
   return true;
 }
 
-Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadOptions& options) {
+Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadOptions& options, ListHint hint) {
   InputPlan plan;
   std::map<std::pair<std::string, std::string>, const ReadPosition*> resume;
   if (options.resume)
     for (const auto& p : *options.resume) resume[{p.source, p.object}] = &p;
   std::set<std::pair<std::string, std::string>> listed;
   const TimeWindow& w = options.filter.window;
-  ListHint hint;
   hint.window = {w.from == kMinTicks ? kMinTicks : w.from - options.path_slack,
                  w.to == kMaxTicks ? kMaxTicks : w.to + options.path_slack};
   for (const auto& root : paths) {
@@ -87,7 +86,7 @@ Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadO
         found.push_back({std::move(o), find_decoder("json"), true, blob->start, blob->overflow});
         continue;
       }
-      auto decoder = decoder_for(o, options);
+      auto decoder = o.format.empty() ? decoder_for(o, options) : Result<const Decoder*>(find_decoder(o.format));
       if (!decoder) {
         if (decoder.status().code() == ErrorCode::kInvalidArgument) return decoder.status();
         if (decoder.status().code() != ErrorCode::kNotFound) plan.skipped.push_back({o.name, decoder.status().message()});
@@ -110,7 +109,7 @@ Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadO
   return plan;
 }
 
-void read_inputs(const InputPlan& plan, ReadContext& ctx) {
+Status read_inputs(const InputPlan& plan, ReadContext& ctx) {
   ReadStats& stats = ctx.stats();
   stats.files_pruned += plan.pruned;
   stats.files_unchanged += plan.unchanged;
@@ -122,12 +121,19 @@ void read_inputs(const InputPlan& plan, ReadContext& ctx) {
     auto object = ahead.take(i);
     Status st = object ? f.decoder->decode(*object, ctx) : object.status();
     ++stats.files_by_format[f.decoder->name];
-    if (st.is_ok()) ++stats.files_read;
-    else ctx.skip_file(f.object.name, st.message());
     ctx.end_object(f.object, st.is_ok());
+    if (st.is_ok()) {
+      ++stats.files_read;
+    } else if (st.code() == ErrorCode::kPermission || st.code() == ErrorCode::kTransient) {
+      ctx.flush();
+      return st.with_context(f.object.name);
+    } else {
+      ctx.skip_file(f.object.name, st.message());
+    }
   }
   stats.positions.insert(stats.positions.end(), plan.carried.begin(), plan.carried.end());
   ctx.flush();
+  return {};
 }
 
 }  // namespace byoml

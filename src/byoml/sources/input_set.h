@@ -32,11 +32,14 @@ struct InputPlan {
 
 // A path or URL that names nothing is an error; unreadable or junk entries under it are
 // listed in `skipped` and reading goes on.
-Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadOptions& options);
+// `hint` tells transports the event ids and columns the reader wants (its window is set here).
+Result<InputPlan> plan_inputs(const std::vector<std::string>& paths, const ReadOptions& options, ListHint hint = {});
 
 // Reads every planned object in order (remote ones fetched ahead in parallel); one that cannot
 // be read at all is reported in the stats' skipped files, the rest are still read. Records
-// where the next read of every object starts, and flushes the context at the end.
-void read_inputs(const InputPlan& plan, ReadContext& ctx);
+// where the next read of every object starts, and flushes the context at the end. Refused
+// credentials and a source that stays unavailable after its retries (kPermission, kTransient)
+// stop the read with that error: a run must not pass off part of its input as the whole.
+Status read_inputs(const InputPlan& plan, ReadContext& ctx);
 
 }  // namespace byoml

@@ -70,7 +70,7 @@ ReadAhead::~ReadAhead() {
 }
 
 bool ReadAhead::eligible(const InputObject& o) const {
-  return o.transport && o.transport->remote() && o.size >= o.start && o.size - o.start <= per_object_;
+  return o.transport && o.transport->remote() && o.byte_offsets && o.size > o.start && o.size - o.start <= per_object_;
 }
 
 void ReadAhead::work() {

@@ -57,7 +57,7 @@ void ReadContext::begin_object(const InputObject& object) {
 }
 
 void ReadContext::end_object(const InputObject& object, bool ok) {
-  uint64_t offset = ok ? reached_.value_or(object.size) : object.start;
+  uint64_t offset = !ok ? object.start : object.byte_offsets ? reached_.value_or(object.size) : object.size;
   stats_.positions.push_back({object.source, object.name, object.version, offset, object.size});
 }
 

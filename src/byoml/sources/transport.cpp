@@ -7,6 +7,7 @@
 
 #include "byoml/sources/blob_transport.h"
 #include "byoml/sources/file_transport.h"
+#include "byoml/sources/query_transport.h"
 
 namespace byoml {
 
@@ -50,7 +51,7 @@ struct Registry {
     by_scheme["file"] = {[file](const std::string&, const std::shared_ptr<const CloudContext>&) {
       return Result<std::shared_ptr<const Transport>>(file);
     }};
-    for (const char* scheme : {"https", "http"}) by_scheme[scheme] = {make_blob_transport};
+    for (const char* scheme : {"https", "http"}) by_scheme[scheme] = {make_query_transport, make_blob_transport};
   }
 };
 

@@ -49,6 +49,11 @@ struct InputObject {
   // An append blob or a growing file: its last line may still be being written, so a line with
   // no line break at the end is left for the next read instead of being taken as truncated.
   bool growing = false;
+  // The decoder's name when the transport knows the format (a query answer, a hub message).
+  std::string format;
+  // Offsets count bytes; false when they count records (a query slice, a Kafka partition),
+  // which are then read whole or from a record offset, never from a line's byte.
+  bool byte_offsets = true;
   // Where a resumed read starts (the end of what an earlier read took from this version's
   // predecessor); decoders that cannot start mid-object read it whole.
   uint64_t start = 0;
@@ -60,9 +65,12 @@ struct InputObject {
 };
 
 // What the caller will read, so that a transport can leave out what cannot matter: the time
-// window (already widened by the path slack) prunes the folders of an export tree.
+// window (already widened by the path slack) prunes the folders of an export tree; a query
+// source asks for the event ids and columns only.
 struct ListHint {
   TimeWindow window;
+  std::vector<uint32_t> event_ids;   // empty: all
+  std::vector<std::string> columns;  // the fields the template maps; empty: all
 };
 
 class Transport : public std::enable_shared_from_this<Transport> {
