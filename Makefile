@@ -45,13 +45,15 @@ fuzz: fuzz-build
 BENCH_DIR ?= $(BUILD)/bench-data
 bench-build: build
 	@cmake -S . -B $(BUILD) -DBUILD_TESTING=OFF -DBYOML_BENCH=ON >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target bench_read bench_als bench_score bench_train
+	@cmake --build $(BUILD) -j $(JOBS) --target bench_read bench_als bench_score bench_train bench_cloud
+	@cd tests/azurite && npm ci --no-audit --no-fund --loglevel=error
 
 bench: bench-build
 	@$(BUILD)/bench/bench_read --dir $(BENCH_DIR) $(if $(BENCH_EVENTS),--events $(BENCH_EVENTS))
 	@$(BUILD)/bench/bench_als
 	@$(BUILD)/bench/bench_score
 	@$(BUILD)/bench/bench_train --dir $(BENCH_DIR) $(if $(BENCH_EVENTS),--events $(BENCH_EVENTS))
+	@$(BUILD)/bench/bench_cloud
 
 # Read -> train -> save on 20 million raw export events (about 22 GB generated once).
 bench-e2e: bench-build
