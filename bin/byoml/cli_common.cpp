@@ -39,7 +39,8 @@ void InputOptions::add(CLI::App* app, bool positional) {
   const char* what =
       "Files, folders or URLs to read: export trees, JSON Lines, .evtx, event XML, CSV; - is standard input; "
       "https://ACCOUNT.blob.core.windows.net/CONTAINER[/prefix] (or an emulator's http://HOST:PORT/ACCOUNT/CONTAINER) "
-      "reads a Blob container";
+      "reads a Blob container; https://api.loganalytics.io/v1/workspaces/ID a workspace's history (query API); "
+      "eventhubs://NAMESPACE.servicebus.windows.net/HUB[?group=G] or kafka://HOST:PORT/TOPIC an Event Hub";
   if (positional) {
     app->add_option("paths", paths, what)->required()->type_name("PATH|URL");
   } else {

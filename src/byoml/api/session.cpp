@@ -190,6 +190,11 @@ Result<Scored> Session::score(const ScoreJob& job) {
   // Only now that the results are stored: a run killed before this reads the same data again,
   // gets the same run id and replaces its own rows.
   BYOML_RETURN_IF_ERROR(save_positions(input.positions, r.read.positions));
+  // Sources that keep their readers' offsets (Event Hubs consumer groups) hear it only now.
+  for (const auto& path : input.paths) {
+    auto transport = transport_for(path, input.read.cloud);
+    if (transport) BYOML_RETURN_IF_ERROR((*transport)->commit(r.read.positions));
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "byoml/sources/blob_transport.h"
+#include "byoml/sources/eventhubs_transport.h"
 #include "byoml/sources/file_transport.h"
 #include "byoml/sources/query_transport.h"
 
@@ -52,6 +53,7 @@ struct Registry {
       return Result<std::shared_ptr<const Transport>>(file);
     }};
     for (const char* scheme : {"https", "http"}) by_scheme[scheme] = {make_query_transport, make_blob_transport};
+    for (const char* scheme : {"eventhubs", "kafka"}) by_scheme[scheme] = {make_eventhubs_transport};
   }
 };
 

@@ -19,6 +19,7 @@
 #include "byoml/common/status.h"
 #include "byoml/common/time.h"
 #include "byoml/sources/origin.h"
+#include "byoml/sources/read_position.h"
 
 namespace byoml {
 
@@ -84,6 +85,9 @@ class Transport : public std::enable_shared_from_this<Transport> {
   virtual Result<std::unique_ptr<ByteStream>> open(const InputObject& object, uint64_t offset) const = 0;
   // Objects far away (over a network): worth fetching ahead of the decoder in parallel.
   virtual bool remote() const { return false; }
+  // Tells the source that everything before `positions` is stored (a Kafka consumer group's
+  // offsets); a no-op for sources that keep no state of their readers.
+  virtual Status commit(const std::vector<ReadPosition>& /*positions*/) const { return {}; }
 };
 
 // The scheme of a URL ("file" for plain paths): the letters before "://".
