@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -42,6 +43,25 @@ inline Run run(const std::string& args, const std::string& env = "") {
 inline std::string file_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The files under `dir`, in name order (for an export tree: time order).
+inline std::vector<std::filesystem::path> sorted_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Every line of every file under `dir`, files in name order.
+inline std::vector<std::string> lines_under(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& f : sorted_files(dir)) {
+    std::ifstream in(f);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+  }
+  return out;
 }
 
 // A real fixture under tests/data (licences and exact counts in its README.md).

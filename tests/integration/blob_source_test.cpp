@@ -38,12 +38,8 @@ std::vector<nlohmann::json> rows_without_run(const std::string& path) {
 // The same rows in the older hourly layout (h=HH/m=00/PT1H.json): the 5-minute blobs of each
 // hour, concatenated in name order. Fewer blobs to upload, and the other layout is read too.
 size_t hourly_tree(const fs::path& from, const fs::path& to) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::recursive_directory_iterator(from))
-    if (e.is_regular_file()) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
   std::set<fs::path> made;
-  for (const auto& f : files) {
+  for (const auto& f : test::sorted_files(from)) {
     fs::path hour = to / fs::relative(f.parent_path().parent_path(), from) / "m=00" / "PT1H.json";
     fs::create_directories(hour.parent_path());
     std::ofstream(hour, std::ios::app | std::ios::binary) << test::file_text(f.string());

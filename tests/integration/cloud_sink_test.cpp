@@ -257,14 +257,7 @@ TEST(QueryApi, HistoryFromTheWorkspaceTrainsTheModelTheFilesTrain) {
   ASSERT_EQ(test::run("sample -q --events 8000 --train-days 4 --test-days 1 --output " + dir.file("sample")).code, 0);
   auto manifest = nlohmann::json::parse(test::file_text(dir.file("sample/manifest.json")));
   const std::string from = manifest["train_window"]["from"], to = manifest["test_window"]["from"];
-  std::vector<fs::path> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir.path() / "sample/export"))
-    if (e.is_regular_file()) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    for (std::string line; std::getline(in, line);) query.table.push_back(nlohmann::json::parse(line));
-  }
+  for (const auto& line : test::lines_under(dir.path() / "sample/export")) query.table.push_back(nlohmann::json::parse(line));
   const std::string env = "AZURE_TENANT_ID=" + entra.tenant + " AZURE_CLIENT_ID=" + entra.client_id +
                           " AZURE_CLIENT_SECRET=" + entra.client_secret + " AZURE_AUTHORITY_HOST=" + entra.url();
   test::Run remote = test::run("train -q --no-store --input " + query.workspace_url() + " --from " + from + " --to " + to +

@@ -71,15 +71,8 @@ TEST(EventHubs, AConsumerThatRestartsNeitherLosesNorRepeatsARecord) {
             0);
   // The test window's rows, as the export would send them: messages of up to 40 records.
   std::vector<std::string> rows;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir.path() / "sample/export"))
-    if (e.is_regular_file()) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    for (std::string line; std::getline(in, line);)
-      if (line.find("\"TimeGenerated\":\"" + from.substr(0, 10)) != std::string::npos) rows.push_back(line);
-  }
+  for (const auto& line : test::lines_under(dir.path() / "sample/export"))
+    if (line.find("\"TimeGenerated\":\"" + from.substr(0, 10)) != std::string::npos) rows.push_back(line);
   ASSERT_GT(rows.size(), 200u);
   std::ofstream(dir.file("all.jsonl")) << [&] {
     std::string all;
