@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "byoml/cloud/retry.h"
 #include "commands.h"
 
 namespace byoml::cli {
@@ -23,6 +24,8 @@ Runner register_params(CLI::App& app, TemplateChoice& tc) {
   return [cmd, &tc]() {
     if (!cmd->parsed()) return -1;
     fmt::print("## Input (all commands that read logs)\n\n{}\n", params_markdown(reader_param_specs()));
+    fmt::print("## Cloud (Blob storage, Event Hubs, the query API, Logs Ingestion)\n\n{}\n",
+               params_markdown(http_param_specs()));
     fmt::print("## Template `{}`\n\n{}", tc.tmpl->name, params_markdown(tc.tmpl->params));
     return static_cast<int>(kExitOk);
   };

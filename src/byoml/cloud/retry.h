@@ -15,7 +15,7 @@ namespace byoml {
 struct HttpOptions {
   Ticks timeout = 120 * kTicksPerSecond;  // one request, answer included
   int attempts = 6;                       // tries per request, the first included
-  Ticks backoff = kTicksPerSecond / 2;    // the first wait; doubled each time
+  Ticks backoff = kTicksPerSecond;        // the first wait; doubled each time (whole seconds: a duration)
   Ticks max_backoff = 60 * kTicksPerSecond;
   std::string ca_file;  // a CA bundle to trust instead of the system's (env BYOML_CA_BUNDLE)
 };
