@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "byoml/sources/decoder.h"
@@ -28,8 +29,11 @@ int read_bytes(const uint8_t* data, size_t size, Decode decode) {
   options.batch_events = 7;
   uint64_t events = 0;
   ReadContext ctx(mapping, vocab, options, rejects, [&](const EventBatch& b) { events += b.size(); });
-  static const FileTransport files;
-  InputObject object{&files, path, path, size, "", path};
+  static const auto files = std::make_shared<const FileTransport>();
+  InputObject object;
+  object.transport = files;
+  object.source = object.name = object.local_path = path;
+  object.size = size;
   ctx.begin_object(object);
   (void)decode(object, ctx);
   ctx.flush();
