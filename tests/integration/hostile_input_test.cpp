@@ -257,12 +257,14 @@ TEST_F(HostileCli, ASasUrlNeverReachesTheStoreOrTheReport) {
   test::TempDir out;
   std::string db = out.file("s.db");
   std::string url = "'https://acct.blob.core.windows.net/logs?sv=2022-11-02&sp=rl&sig=TOPSECRETsig%3D'";
-  auto r = test::run("score -q --input " + url + " --model " + d() + "/models --store " + db);
+  auto r = test::run("score -q --http-attempts 1 --input " + url + " --model " + d() + "/models --store " + db);
   EXPECT_NE(r.code, 0);
   EXPECT_EQ(r.out.find("TOPSECRET"), std::string::npos) << r.out;
   auto rows = test::run("query --json --store " + db + " 'byoml_runs'");
   ASSERT_EQ(rows.code, 0) << rows.out;
-  EXPECT_NE(rows.out.find("sig=REDACTED"), std::string::npos) << rows.out;
+  // The run names the URL without its query, where a SAS lives.
+  EXPECT_NE(rows.out.find("https://acct.blob.core.windows.net/logs\\\"]"), std::string::npos) << rows.out;
+  EXPECT_EQ(rows.out.find("sig="), std::string::npos) << rows.out;
   EXPECT_EQ(test::file_text(db).find("TOPSECRET"), std::string::npos);
   ASSERT_EQ(test::run("report --store " + db + " --output " + out.file("r.html")).code, 0);
   EXPECT_EQ(test::file_text(out.file("r.html")).find("TOPSECRET"), std::string::npos);
