@@ -9,7 +9,7 @@ packages=(
   libsimdjson-dev libevtx-dev libbfio-dev libpugixml-dev libcsv-dev libxxhash-dev
   libfmt-dev libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libsqlite3-dev libeigen3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev librdkafka-dev
-  libcpp-httplib-dev  # the tests' local Entra ID, query and Logs Ingestion servers
+  libcpp-httplib-dev openssl  # the tests' local cloud servers, and a certificate for HTTPS Azurite
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium  # headless, for the report test
 )
