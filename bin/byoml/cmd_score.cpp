@@ -34,7 +34,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
 
   Session session(a.job.session_options());
   ScoreJob job;
-  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects, a.positions};
+  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects, a.positions, ""};
   job.model_dir = a.model_dir;
   if (a.model_version > 0) job.model_version = a.model_version;
   job.requested = tc.path.empty() ? nullptr : tc.tmpl.get();

@@ -20,5 +20,6 @@ Runner register_evaluate(CLI::App& app);
 Runner register_models(CLI::App& app);
 Runner register_rules(CLI::App& app);  // rules, query, incidents
 Runner register_report(CLI::App& app);
+Runner register_watch(CLI::App& app, TemplateChoice& tmpl);  // watch, watch status
 
 }  // namespace byoml::cli

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   try {
     runners = {register_inspect(app, tmpl), register_sample(app),   register_train(app, tmpl), register_score(app, tmpl),
                register_evaluate(app),      register_models(app),   register_rules(app),       register_report(app),
-               register_template(app),      register_params(app, tmpl)};
+               register_template(app),      register_params(app, tmpl), register_watch(app, tmpl)};
   } catch (const CLI::ConstructionError& e) {
     std::cerr << "byoml: error: template " << (tmpl.path.empty() ? "(built-in)" : tmpl.path) << ": " << e.what() << "\n";
     return kExitUsage;

@@ -9,6 +9,8 @@
 
 #include "byoml/common/atomic_file.h"
 #include "byoml/models/model_registry.h"
+#include "byoml/results/logs_ingestion_sink.h"
+#include "byoml/results/watch_store.h"
 
 namespace byoml {
 
@@ -53,6 +55,17 @@ Status save_positions(const std::string& path, const std::vector<ReadPosition>& 
   if (!f) return f.status();
   f->write(positions_to_jsonl(positions));
   return f->commit().with_context("writing positions file " + path);
+}
+
+// The positions of a store checkpoint; none yet is no positions.
+Status load_checkpoint_positions(ResultStore& store, const std::string& name, ReadOptions& read) {
+  auto c = load_checkpoint(store, name);
+  if (!c) return c.status();
+  if (!*c) return {};
+  auto positions = positions_from_jsonl((*c)->positions, store.path() + " checkpoint " + name);
+  if (!positions) return positions.status();
+  read.resume = std::make_shared<const std::vector<ReadPosition>>(std::move(positions).value());
+  return {};
 }
 
 uint64_t rejected(const RejectLog* rejects, const ReadStats& read) { return rejects ? rejects->total() : read.rejected; }
@@ -149,33 +162,56 @@ Result<Scored> Session::score(const ScoreJob& job) {
   auto allowlist = load_allowlist(job.input.allowlist);
   if (!allowlist) return allowlist.status();
 
+  const std::string& checkpoint = job.input.checkpoint;
+  if ((!checkpoint.empty() || job.store_events) && o_.store.empty())
+    return Status(ErrorCode::kInvalidArgument, "checkpoints and scored events are kept in the results store; give one");
+  std::optional<ResultStore> store;
+  if (!o_.store.empty()) {
+    auto opened = open_store(ResultStore::Mode::kCreate);
+    if (!opened) return opened.status();
+    store.emplace(std::move(opened).value());
+  }
   out.model_version = out.model->info.value("version", 0);
   InputSpec input = job.input;
   BYOML_RETURN_IF_ERROR(load_positions(input.positions, input.read));
+  if (!checkpoint.empty()) BYOML_RETURN_IF_ERROR(load_checkpoint_positions(*store, checkpoint, input.read));
   out.run_id = score_run_id(*out.model, out.model_version, input.read, input.paths, out.values,
-                            job.input.allowlist, !job.per_event_path.empty());
-  nlohmann::json health = health_row(out.run_id, "score", input);
+                            job.input.allowlist, !job.per_event_path.empty() || job.store_events);
+  // A watcher's cycles are its own: another checkpoint over the same inputs has other runs.
+  if (!checkpoint.empty()) out.run_id = stable_run_id("watch", {{"score", out.run_id}, {"checkpoint", checkpoint}});
+  nlohmann::json health = health_row(out.run_id, checkpoint.empty() ? "score" : "watch", input);
+  if (!checkpoint.empty()) health["Details"] = {{"checkpoint", checkpoint}};
   ScoreRequest req;
   static_cast<JobRequest&>(req) = job_request(input, out.tmpl.get(), out.values, &*allowlist);
   req.model = out.model.get();
   req.model_version = out.model_version;
   req.run_id = out.run_id;
   req.per_event_path = job.per_event_path;
+  req.keep_events = job.store_events;
   auto scored = run_score(req);
   if (!scored) return failed(health, scored.status());
   if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
   out.outcome = std::move(scored).value();
-  const ScoreOutcome& r = out.outcome;
+  ScoreOutcome& r = out.outcome;
 
-  std::optional<ResultStore> store;
+  // A checkpointed run sends its rows to a stream through the outbox, in the store's transaction.
+  const bool outbox = !checkpoint.empty() && is_logs_ingestion_url(job.output);
   std::vector<std::unique_ptr<ResultSink>> sinks;
-  if (!o_.store.empty()) {
-    auto opened = open_store(ResultStore::Mode::kCreate);
-    if (!opened) return failed(health, opened.status());
-    store.emplace(std::move(opened).value());
-    sinks.push_back(store_sink(*store));
+  if (store) {
+    sinks.push_back(store_sink(*store, [&]() -> Status {
+      if (job.store_events) {
+        auto added = insert_scored_events(*store, r.events, out.run_id, out.model_version);
+        if (!added) return added.status();
+        out.events_stored = *added;
+      }
+      if (outbox && !r.results.empty())
+        BYOML_RETURN_IF_ERROR(enqueue_outbox(*store, {0, job.output, out.run_id, out.tmpl->output, r.results, 0, ""}));
+      if (checkpoint.empty()) return {};
+      return save_checkpoint(*store, {checkpoint, positions_to_jsonl(r.read.positions), 0, "", out.run_id,
+                                      r.read.newest ? format_timestamp(r.read.newest) : ""});
+    }));
   }
-  if (!job.output.empty()) {
+  if (!job.output.empty() && !outbox) {
     auto sink = output_sink(job.output, input.read.cloud);
     if (!sink) return failed(health, sink.status());
     sinks.push_back(std::move(sink).value());
@@ -184,9 +220,11 @@ Result<Scored> Session::score(const ScoreJob& job) {
   health.update(r.table.health);
   health.update({{"Finished", now_text()}, {"Status", "ok"}, {"DurationSeconds", r.seconds},
                  {"ModelVersion", out.model_version}, {"Results", r.results.size()}, {"Details", r.table.figures}});
+  if (!checkpoint.empty()) health["Details"]["checkpoint"] = checkpoint;
   std::vector<ResultSink*> targets;
   for (auto& sink : sinks) targets.push_back(sink.get());
   if (Status st = write_results(targets, out.run_id, out.tmpl->output, r.results, health); !st) return failed(health, st);
+  r.events.clear();
   // Only now that the results are stored: a run killed before this reads the same data again,
   // gets the same run id and replaces its own rows.
   BYOML_RETURN_IF_ERROR(save_positions(input.positions, r.read.positions));
@@ -196,6 +234,33 @@ Result<Scored> Session::score(const ScoreJob& job) {
     if (transport) BYOML_RETURN_IF_ERROR((*transport)->commit(r.read.positions));
   }
   return out;
+}
+
+Result<Delivered> Session::deliver_outbox(std::shared_ptr<const CloudContext> cloud) {
+  Delivered d;
+  if (o_.store.empty()) return d;
+  auto store = open_store(ResultStore::Mode::kCreate);
+  if (!store) return store.status();
+  for (;;) {
+    auto pending = pending_outbox(*store, 1);
+    if (!pending) return pending.status();
+    if (pending->empty()) break;
+    const OutboxEntry& e = pending->front();
+    auto sink = output_sink(e.target, cloud);
+    Status st = sink ? write_results({sink->get()}, e.run_id, e.schema, e.rows, {}) : sink.status();
+    if (!st) {
+      BYOML_RETURN_IF_ERROR(note_outbox_failure(*store, e.id, st.message()));
+      d.last_error = st.message();
+      break;
+    }
+    BYOML_RETURN_IF_ERROR(remove_outbox(*store, e.id));
+    ++d.batches;
+    d.rows += e.rows.size();
+  }
+  auto left = outbox_size(*store);
+  if (!left) return left.status();
+  d.pending = *left;
+  return d;
 }
 
 Result<std::vector<RuleOutcome>> Session::rules(const std::string& rules_dir, Ticks now, bool force) {

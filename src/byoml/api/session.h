@@ -37,6 +37,9 @@ struct InputSpec {
   // Read positions (JSON Lines, sources/read_position.h): a score run reads only what is new
   // since them, and replaces them once its results are stored. Empty: read everything.
   std::string positions;
+  // The same kept in the results store under this name (results/watch_store.h), and replaced in
+  // the transaction that stores the results: what a watcher uses. Needs a store.
+  std::string checkpoint;
 };
 
 struct TrainJob {
@@ -64,7 +67,12 @@ struct ScoreJob {
   std::function<Status(ParamSet&)> overrides;
   std::string per_event_path;  // every scored event as JSON Lines; empty: none
   // The result rows as well: a JSON Lines file, "-", or a Logs Ingestion stream URL; empty: none.
+  // With a checkpoint, rows for a stream go to the store's outbox in the results' transaction,
+  // and deliver_outbox() sends them.
   std::string output;
+  // Every scored event into the store table ByomlScoredEvents, in the results' transaction; an
+  // event already there (same EventOriginId) keeps its first score.
+  bool store_events = false;
 };
 
 struct Scored {
@@ -74,6 +82,13 @@ struct Scored {
   ParamSet values;
   std::unique_ptr<Model> model;
   ScoreOutcome outcome;
+  uint64_t events_stored = 0;  // new rows in ByomlScoredEvents
+};
+
+struct Delivered {
+  uint64_t batches = 0, rows = 0;
+  uint64_t pending = 0;  // entries left in the outbox (their sink failed; retried next time)
+  std::string last_error;
 };
 
 class Session {
@@ -84,6 +99,10 @@ class Session {
   Result<Scored> score(const ScoreJob& job);
   Result<std::vector<RuleOutcome>> rules(const std::string& rules_dir, Ticks now, bool force);
   Result<std::string> report(const ReportOptions& options);
+  // Sends what the store's outbox holds to its sinks, oldest first, and removes each entry its
+  // sink took. A sink that fails keeps its entry (and stops the delivery): nothing is lost, and
+  // a resent entry carries the same row ids.
+  Result<Delivered> deliver_outbox(std::shared_ptr<const CloudContext> cloud);
 
   const std::string& store_path() const { return o_.store; }
 

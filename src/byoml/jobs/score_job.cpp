@@ -16,7 +16,7 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   if (!plan) return plan.status();
   if (req.log) req.log(fmt::format("reading {} files", plan->files.size()));
 
-  const bool per_event = !req.per_event_path.empty();
+  const bool per_event = !req.per_event_path.empty() || req.keep_events;
   ScoreSetup setup{req.tmpl->event_ids, req.values, req.allowlist, req.model_version, req.run_id, per_event};
   auto scorer = detector.scorer(*req.model, setup);
   Vocabulary vocab;
@@ -44,7 +44,8 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
     out.results.push_back(std::move(declared));
   }
 
-  if (per_event) {
+  if (req.keep_events) scorer->each_event([&](std::string_view line) { out.events.emplace_back(line); });
+  if (!req.per_event_path.empty()) {
     auto f = AtomicFile::create(req.per_event_path);
     if (!f) return f.status();
     scorer->each_event([&](std::string_view line) {

@@ -17,12 +17,14 @@ struct ScoreRequest : JobRequest {  // values hold the scoring parameters (thres
   int model_version = 0;
   std::string run_id;
   std::string per_event_path;  // empty: no per-event output
+  bool keep_events = false;    // every scored event into ScoreOutcome::events as well
 };
 
 struct ScoreOutcome {
   std::vector<nlohmann::json> results;  // rows of the template's output schema
   ScoreTable table;                     // the detector's figures, health columns and summary
   ReadStats read;
+  std::vector<std::string> events;      // with keep_events: one JSON object per scored event
   double seconds = 0;
 };
 

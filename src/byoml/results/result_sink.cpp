@@ -15,7 +15,8 @@ namespace {
 
 class StoreSink final : public ResultSink {
  public:
-  explicit StoreSink(ResultStore& store) : store_(store) {}
+  StoreSink(ResultStore& store, std::function<Status()> before_commit)
+      : store_(store), before_commit_(std::move(before_commit)) {}
   Status begin(const std::string& run_id, const OutputSchema& schema) override {
     auto txn = store_.begin_write();
     if (!txn) return txn.status();
@@ -31,6 +32,7 @@ class StoreSink final : public ResultSink {
   Status commit(const nlohmann::json& health) override {
     BYOML_CHECK(txn_.has_value());
     BYOML_RETURN_IF_ERROR(store_.record_run(health));
+    if (before_commit_) BYOML_RETURN_IF_ERROR(before_commit_());
     Status st = txn_->commit();
     txn_.reset();
     return st;
@@ -39,6 +41,7 @@ class StoreSink final : public ResultSink {
 
  private:
   ResultStore& store_;
+  std::function<Status()> before_commit_;
   std::optional<WriteTransaction> txn_;
   std::string run_id_;
   OutputSchema schema_;
@@ -73,7 +76,9 @@ class JsonLinesSink final : public ResultSink {
 
 }  // namespace
 
-std::unique_ptr<ResultSink> store_sink(ResultStore& store) { return std::make_unique<StoreSink>(store); }
+std::unique_ptr<ResultSink> store_sink(ResultStore& store, std::function<Status()> before_commit) {
+  return std::make_unique<StoreSink>(store, std::move(before_commit));
+}
 std::unique_ptr<ResultSink> jsonl_sink(const std::string& path) { return std::make_unique<JsonLinesSink>(path); }
 
 Result<std::unique_ptr<ResultSink>> output_sink(const std::string& target, std::shared_ptr<const CloudContext> cloud) {

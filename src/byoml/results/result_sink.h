@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,8 +32,9 @@ class ResultSink {
   virtual std::string describe() const = 0;
 };
 
-// The results store: rows and the run's health row in one SQLite transaction.
-std::unique_ptr<ResultSink> store_sink(ResultStore& store);
+// The results store: rows and the run's health row in one SQLite transaction. `before_commit`
+// adds what else belongs to the run to that transaction (a watcher's checkpoint and outbox).
+std::unique_ptr<ResultSink> store_sink(ResultStore& store, std::function<Status()> before_commit = {});
 // A JSON Lines file ("-": standard output), replaced whole on commit.
 std::unique_ptr<ResultSink> jsonl_sink(const std::string& path);
 // What --output names: a Logs Ingestion stream URL (results/logs_ingestion_sink.h), else a

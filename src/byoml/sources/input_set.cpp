@@ -132,6 +132,10 @@ Status read_inputs(const InputPlan& plan, ReadContext& ctx) {
     }
   }
   stats.positions.insert(stats.positions.end(), plan.carried.begin(), plan.carried.end());
+  // In name order, whatever was read: the same state is the same text (a run id depends on it).
+  std::sort(stats.positions.begin(), stats.positions.end(), [](const ReadPosition& a, const ReadPosition& b) {
+    return std::tie(a.source, a.object) < std::tie(b.source, b.object);
+  });
   ctx.flush();
   return {};
 }

@@ -2,14 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace byoml {
 
 LineReader::LineReader(size_t max_line_bytes, size_t initial_bytes)
-    : max_line_(max_line_bytes),
-      buf_(new char[std::min(initial_bytes, max_line_bytes + 1) + kPadding]),
-      size_(std::min(initial_bytes, max_line_bytes + 1) + kPadding) {}
+    : max_line_(max_line_bytes), initial_(std::min(initial_bytes, max_line_bytes + 1)) {}
 
 LineReader::~LineReader() = default;
 
@@ -18,6 +17,11 @@ Status LineReader::open(const InputObject& object, uint64_t offset) {
   if (!in) return in.status();
   in_ = std::move(in).value();
   start_offset_ = offset;
+  // One byte over the rest of the object, so the whole of it and the end fit in one read.
+  size_t want = initial_;
+  if (object.size > offset) want = static_cast<size_t>(std::min<uint64_t>(want, object.size - offset + 1));
+  size_ = std::max<size_t>(want, 4096) + kPadding;
+  buf_.reset(new char[size_]);
   return {};
 }
 

@@ -29,7 +29,8 @@ class LineReader {
  public:
   static constexpr size_t kPadding = 64;
 
-  // The buffer starts at `initial_bytes` and doubles while a line does not fit, up to the limit.
+  // The buffer starts at `initial_bytes`, or at the object's size when that is smaller (an export
+  // folder holds thousands of small files), and doubles while a line does not fit, up to the limit.
   explicit LineReader(size_t max_line_bytes, size_t initial_bytes = 1u << 20);
   ~LineReader();
   LineReader(const LineReader&) = delete;
@@ -49,6 +50,7 @@ class LineReader {
   std::unique_ptr<ByteStream> in_;
   uint64_t start_offset_ = 0;
   size_t max_line_;
+  size_t initial_;
   std::unique_ptr<char[]> buf_;  // not zero-filled: only the padding after the data must be
   size_t size_ = 0;
   size_t begin_ = 0, end_ = 0;

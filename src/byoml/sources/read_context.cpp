@@ -1,4 +1,6 @@
 #include "byoml/sources/read_context.h"
+
+#include <algorithm>
 #include "byoml/common/param_table.h"
 
 #include <fmt/format.h>
@@ -66,6 +68,7 @@ void ReadContext::emit(const RecordFields& fields, Position at, std::string_view
   switch (mapping_.apply(fields, options_.filter, vocab_, batch_, error_)) {
     case MapOutcome::kAppended:
       ++stats_.events;
+      stats_.newest = std::max(stats_.newest, batch_.time.back());
       if (batch_.size() >= options_.batch_events) flush();
       break;
     case MapOutcome::kFilteredOut: ++stats_.filtered_out; break;

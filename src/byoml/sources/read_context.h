@@ -48,6 +48,7 @@ struct ReadStats {
   uint64_t bytes_read = 0;
   uint64_t records = 0;        // records found, whatever became of them
   uint64_t events = 0;         // handed to the consumer
+  Ticks newest = 0;            // the latest event time handed on (0: none)
   uint64_t filtered_out = 0;   // event id not selected
   uint64_t outside_window = 0;
   uint64_t rejected = 0;

@@ -1,0 +1,182 @@
+#include "byoml/api/watcher.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "byoml/common/text.h"
+#include "byoml/models/model_registry.h"
+#include "byoml/results/watch_store.h"
+
+namespace byoml {
+
+namespace {
+
+constexpr Ticks kDefaultInterval = 5 * 60 * kTicksPerSecond;
+
+}  // namespace
+
+Watcher::Watcher(Session& session, WatchOptions options) : session_(session), o_(std::move(options)) {
+  o_.input.checkpoint = o_.name;
+  o_.input.positions.clear();
+}
+
+Status Watcher::prepare() {
+  if (session_.store_path().empty())
+    return Status(ErrorCode::kInvalidArgument, "a watcher keeps its checkpoint in the results store; give --store");
+  if (o_.name.empty()) return Status(ErrorCode::kInvalidArgument, "the checkpoint name is empty");
+  auto reg = ModelRegistry::open(o_.model_dir, /*create=*/false);
+  if (!reg) return reg.status();
+  auto current = reg->current();
+  if (!current) return current.status();
+  if (!*current)
+    return Status(ErrorCode::kNotFound, fmt::format("{}: no model yet; train one first (byoml train)", o_.model_dir));
+  if (!o_.rules_dir.empty()) {
+    auto rules = load_rules(o_.rules_dir);
+    if (!rules) return rules.status();
+    rules_ = std::move(rules).value();
+  }
+  interval_ = o_.interval;
+  if (interval_ == 0) {
+    for (const auto& r : rules_)
+      if (r.enabled) interval_ = interval_ == 0 ? r.query_frequency : std::min(interval_, r.query_frequency);
+    if (interval_ == 0) interval_ = kDefaultInterval;
+  }
+  return {};
+}
+
+CycleOutcome Watcher::cycle() {
+  CycleOutcome c;
+  auto t0 = std::chrono::steady_clock::now();
+  ScoreJob job;
+  job.input = o_.input;
+  job.model_dir = o_.model_dir;
+  job.overrides = o_.overrides;
+  job.output = o_.output;
+  job.store_events = o_.per_event;
+  auto scored = session_.score(job);
+  if (scored) {
+    const ScoreOutcome& r = scored->outcome;
+    c.run_id = scored->run_id;
+    c.model_version = scored->model_version;
+    c.records = r.read.records;
+    c.events = r.read.events;
+    c.rejected = r.read.rejected;
+    c.results = r.results.size();
+    c.events_stored = scored->events_stored;
+    c.objects_read = r.read.files_read;
+    c.objects_unchanged = r.read.files_unchanged;
+  } else {
+    c.status = scored.status();
+  }
+  // Rows of earlier cycles are delivered even when this one failed to read.
+  if (!o_.output.empty()) {
+    auto d = session_.deliver_outbox(o_.input.read.cloud);
+    if (d) c.delivered = *d;
+    else c.delivered.last_error = d.status().message();
+  }
+  if (scored && !o_.rules_dir.empty()) {
+    auto rules = session_.rules(o_.rules_dir, now_ticks(), /*force=*/false);
+    if (rules) c.rules = std::move(rules).value();
+    else c.status = rules.status().with_context("rules");
+  }
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return c;
+}
+
+void Watcher::run(const std::atomic<bool>& stop, const std::function<void(const CycleOutcome&)>& on_cycle) {
+  using Clock = std::chrono::steady_clock;
+  const auto every = std::chrono::microseconds(interval_ / (kTicksPerSecond / 1000000));
+  while (!stop) {
+    auto next = Clock::now() + every;
+    CycleOutcome c = cycle();
+    if (on_cycle) on_cycle(c);
+    // Sleep in short steps, so SIGTERM between cycles ends the service at once.
+    while (!stop && Clock::now() < next) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+Result<nlohmann::json> watch_status(const std::string& store_path, const std::string& name, Ticks now) {
+  auto store = ResultStore::open(store_path, ResultStore::Mode::kExisting);
+  if (!store) return store.status();
+  auto checkpoint = load_checkpoint(*store, name);
+  if (!checkpoint) return checkpoint.status();
+  nlohmann::json out = {{"store", store_path}, {"name", name}};
+  if (!*checkpoint) {
+    out["checkpoint"] = nullptr;
+  } else {
+    const Checkpoint& c = **checkpoint;
+    out["checkpoint"] = {{"cycles", c.cycle},
+                         {"updated", c.updated},
+                         {"run_id", c.run_id},
+                         {"objects", std::count(c.positions.begin(), c.positions.end(), '\n')},
+                         {"newest_event", c.newest.empty() ? nlohmann::json() : nlohmann::json(c.newest)}};
+    if (auto newest = parse_timestamp(c.newest); newest)
+      out["lag_seconds"] = static_cast<double>(now - *newest) / kTicksPerSecond;
+  }
+  auto cycles = watch_cycles(*store, name);
+  if (!cycles) return cycles.status();
+  out.update(*cycles);
+  auto pending = outbox_size(*store);
+  if (!pending) return pending.status();
+  out["outbox_pending"] = *pending;
+  return out;
+}
+
+Result<WatchConfig> load_watch_config(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status(ErrorCode::kNotFound, fmt::format("{}: cannot read the watch config", path));
+  } catch (const YAML::Exception& e) {
+    return Status(ErrorCode::kParse, fmt::format("{}: line {}: {}", path, e.mark.line + 1, e.msg));
+  }
+  if (!root.IsMap()) return Status(ErrorCode::kParse, fmt::format("{}: the watch config must be a mapping of options", path));
+  WatchConfig c;
+  auto bad = [&](const std::string& key, const YAML::Node& v, const std::string& want) {
+    return Status(ErrorCode::kParse, fmt::format("{}: line {}: {} must be {}", path, v.Mark().line + 1, key, want));
+  };
+  const std::map<std::string, std::string*> texts = {
+      {"model", &c.model},         {"store", &c.store}, {"rules", &c.rules},
+      {"output", &c.output},       {"name", &c.name},   {"allowlist", &c.allowlist},
+      {"credentials", &c.credentials}, {"from", &c.from}};
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>("");
+    const YAML::Node& v = kv.second;
+    if (auto it = texts.find(key); it != texts.end()) {
+      if (!v.IsScalar()) return bad(key, v, "a string");
+      *it->second = v.as<std::string>();
+    } else if (key == "input") {
+      if (v.IsScalar()) c.input.push_back(v.as<std::string>());
+      else if (v.IsSequence())
+        for (const auto& i : v) {
+          if (!i.IsScalar()) return bad(key, i, "a path or URL, or a list of them");
+          c.input.push_back(i.as<std::string>());
+        }
+      else return bad(key, v, "a path or URL, or a list of them");
+    } else if (key == "per_event") {
+      bool b = false;
+      if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) return bad(key, v, "true or false");
+      c.per_event = b;
+    } else if (key == "interval") {
+      auto d = v.IsScalar() ? parse_duration(v.as<std::string>()) : Result<Ticks>(Status(ErrorCode::kParse, ""));
+      if (!d || *d <= 0) return bad(key, v, "a duration such as 5m, 1h or 30s");
+      c.interval = *d;
+    } else if (key == "threshold" || key == "top") {
+      if (!v.IsScalar()) return bad(key, v, "a number");
+      c.parameters[key] = v.as<std::string>();
+    } else {
+      return Status(ErrorCode::kParse,
+                    fmt::format("{}: line {}: unknown key \"{}\" (known: input, model, store, rules, output, name, "
+                                "per_event, interval, allowlist, credentials, from, threshold, top)",
+                                path, kv.first.Mark().line + 1, display_safe(key)));
+    }
+  }
+  return c;
+}
+
+}  // namespace byoml

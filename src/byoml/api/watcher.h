@@ -1,0 +1,79 @@
+// byoml as a service: every interval, score what is new since the checkpoint, store it with the
+// checkpoint in one transaction, feed external sinks through the outbox, and run the rules that
+// are due. A cycle killed at any moment is rolled back whole by SQLite and done again by the
+// next one with the same run id, so every result and scored event is stored exactly once.
+//
+// What "new" means is the sources' business (sources/read_position.h): new files and blobs,
+// grown append blobs, Kafka offsets; late records in an older export folder are new objects or
+// grown ones like any other.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "byoml/api/session.h"
+
+namespace byoml {
+
+struct WatchOptions {
+  std::string name = "default";  // the checkpoint's name: several watchers may share a store
+  InputSpec input;               // positions/checkpoint are set by the watcher
+  std::string model_dir;
+  std::string rules_dir;         // empty: no rules
+  std::string output;            // a Logs Ingestion stream (fed through the outbox); empty: none
+  bool per_event = false;        // every scored event into ByomlScoredEvents
+  Ticks interval = 0;            // 0: the rules' shortest queryFrequency, else 5 minutes
+  std::function<Status(ParamSet&)> overrides;  // scoring parameters (--threshold, --top)
+};
+
+struct CycleOutcome {
+  std::string run_id;
+  Status status;               // a failed cycle is recorded and retried by the next one
+  uint64_t records = 0, events = 0, results = 0, events_stored = 0, rejected = 0;
+  uint64_t objects_read = 0, objects_unchanged = 0;
+  int model_version = 0;
+  double seconds = 0;
+  Delivered delivered;
+  std::vector<RuleOutcome> rules;
+};
+
+class Watcher {
+ public:
+  Watcher(Session& session, WatchOptions options);
+  // Checks what a cycle needs (the model, the rules) before the first one runs.
+  Status prepare();
+  CycleOutcome cycle();
+  // Cycles every interval until `stop` is set (SIGTERM): the cycle in flight is finished, not
+  // cut. `on_cycle` hears each outcome.
+  void run(const std::atomic<bool>& stop, const std::function<void(const CycleOutcome&)>& on_cycle);
+  Ticks interval() const { return interval_; }
+
+ private:
+  Session& session_;
+  WatchOptions o_;
+  std::vector<AnalyticsRule> rules_;
+  Ticks interval_ = 0;
+};
+
+// What `byoml watch status` shows: the checkpoint, lag behind the newest data, the last cycle
+// and its throughput, the last error, the model versions, and the outbox.
+Result<nlohmann::json> watch_status(const std::string& store_path, const std::string& name, Ticks now);
+
+// The YAML config file of `byoml watch --config`: the same keys as the command's options
+// (input, model, store, rules, output, name, per_event, interval, allowlist, credentials,
+// from, threshold, top). Unknown keys are errors, so a typo is not silently ignored.
+struct WatchConfig {
+  std::vector<std::string> input;
+  std::string model, store, rules, output, name, allowlist, credentials, from;
+  std::optional<bool> per_event;
+  std::optional<Ticks> interval;
+  std::map<std::string, std::string> parameters;  // scoring parameters (threshold, top)
+};
+Result<WatchConfig> load_watch_config(const std::string& path);
+
+}  // namespace byoml
