@@ -71,33 +71,41 @@ struct TestCertificate {
 class Azurite {
  public:
   // HTTPS with OAuth (bearer tokens checked for audience, issuer and lifetime) when a
-  // certificate is given; plain HTTP otherwise.
-  explicit Azurite(const TestCertificate* tls = nullptr) : port_(free_port()) {
+  // certificate is given; plain HTTP otherwise. Blobs are kept in memory, or under `location`
+  // when one is given, so that a restarted emulator still has them (with their ETags).
+  explicit Azurite(const TestCertificate* tls = nullptr, std::string location = "")
+      : port_(free_port()), tls_(tls), location_(std::move(location)) {
+    scheme_ = tls ? "https" : "http";
+    start();
+  }
+  ~Azurite() { stop(); }
+  // Starts it again on the same port (after stop()).
+  void start() {
     std::string bin = std::string(BYOML_AZURITE_DIR) + "/node_modules/.bin/azurite-blob";
     pid_ = ::fork();
     if (pid_ == 0) {
       ::setpgid(0, 0);
       std::string port = std::to_string(port_);
-      if (tls)
-        ::execl(bin.c_str(), bin.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(), "--inMemoryPersistence",
-                "--disableTelemetry", "--silent", "--oauth", "basic", "--cert",
-                tls->cert.c_str(), "--key", tls->key.c_str(), static_cast<char*>(nullptr));
-      else
-        ::execl(bin.c_str(), bin.c_str(), "--blobHost", "127.0.0.1", "--blobPort", port.c_str(), "--inMemoryPersistence",
-                "--disableTelemetry", "--silent", static_cast<char*>(nullptr));
+      std::vector<std::string> args = {bin, "--blobHost", "127.0.0.1", "--blobPort", port, "--disableTelemetry", "--silent"};
+      if (location_.empty()) args.push_back("--inMemoryPersistence");
+      else args.insert(args.end(), {"--location", location_});
+      if (tls_) args.insert(args.end(), {"--oauth", "basic", "--cert", tls_->cert, "--key", tls_->key});
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
       ::_exit(127);
     }
-    scheme_ = tls ? "https" : "http";
     for (int i = 0; i < 300 && !port_open(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (!port_open(port_)) throw std::runtime_error("azurite did not start on port " + std::to_string(port_));
   }
-  ~Azurite() { stop(); }
   void stop() {
     if (pid_ <= 0) return;
     ::kill(-pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
+    for (int i = 0; i < 100 && port_open(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   int port() const { return port_; }
   // http://127.0.0.1:PORT/devstoreaccount1
@@ -109,6 +117,8 @@ class Azurite {
 
  private:
   int port_;
+  const TestCertificate* tls_;
+  std::string location_;
   pid_t pid_ = -1;
   std::string scheme_;
 };

@@ -60,6 +60,7 @@ void print_cycle(const CycleOutcome& c, const WatchArgs& a) {
                         {"seconds", c.seconds}, {"delivered_rows", c.delivered.rows},
                         {"outbox_pending", c.delivered.pending}, {"rules", nlohmann::json::array()}};
     if (!c.status) j["error"] = c.status.message();
+    for (const auto& k : c.skipped) j["skipped"].push_back({{"object", k.path}, {"reason", k.reason}});
     if (!c.delivered.last_error.empty()) j["delivery_error"] = c.delivered.last_error;
     for (const auto& r : c.rules) j["rules"].push_back(outcome_json(r));
     fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -71,6 +72,9 @@ void print_cycle(const CycleOutcome& c, const WatchArgs& a) {
                now_text(), c.run_id, with_commas(c.events), with_commas(c.objects_read),
                with_commas(c.objects_unchanged), c.results, with_commas(c.events_stored), c.rejected, c.seconds);
   }
+  if (!a.job.json)
+    for (const auto& k : c.skipped)
+      fmt::print(stderr, "byoml: warning: skipped {}: {}\n", display_safe(k.path), k.reason);
   if (!a.job.json && !c.delivered.last_error.empty())
     fmt::print(stderr, "{} delivery failed, {} batches kept in the outbox: {}\n", now_text(), c.delivered.pending,
                c.delivered.last_error);

@@ -9,14 +9,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <set>
 #include <thread>
 
+#include "azure_test_util.h"
 #include "local_cloud.h"
 #include "test_util.h"
 
@@ -123,6 +126,13 @@ std::vector<Step> arrival_plan(const std::vector<fs::path>& files) {
   return steps;
 }
 
+// Files [from, to) of `files`, each landing where it was in the sample.
+Step in_place(const std::vector<fs::path>& files, size_t from, size_t to) {
+  Step step;
+  for (size_t i = from; i < to; ++i) step.push_back({files[i], files[i]});
+  return step;
+}
+
 // Files land whole: written beside the tree, then renamed into place. They keep the source's
 // modification time, so a file's version (size and mtime) is the same in every run of the test.
 void deliver(const Step& step, const fs::path& input, const fs::path& staging) {
@@ -206,5 +216,245 @@ TEST_F(Watch, EveryEventOnceThroughAHundredKills) {
   EXPECT_NE(last[0].find(late), std::string::npos);
 }
 
+
+// Starts `byoml ARGS` as a child of this process (so that its exit status can be read),
+// with its output in `log`.
+pid_t spawn(const std::string& args, const std::string& log) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string cmd = std::string("exec env BYOML_STORE= XDG_STATE_HOME='") + BYOML_TEST_STATE + "' " + BYOML_CLI + " " +
+                      args + " > '" + log + "' 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+nlohmann::json status_of(const std::string& store, const std::string& name) {
+  auto r = run("watch status --json --store " + store + " --name " + name);
+  EXPECT_EQ(r.code, 0) << r.out;
+  return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+}
+
+// Waits until `done` holds, at most `seconds`.
+bool eventually(const std::function<bool()>& done, double seconds) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return done();
+}
+
+TEST_F(Watch, AServiceFromAConfigFileStopsCleanlyOnSigtermAndReportsItsState) {
+  auto files = test_week_files({"d=02"});
+  const fs::path input = dir_.path() / "in";
+  const std::string store = dir_.file("s.db");
+  deliver(in_place(files, 0, 24), input, dir_.path());
+  std::string config = dir_.write("watch.yaml", "# the service's settings\ninput:\n  - " + input.string() + "\nmodel: " +
+                                                    model() + "\nstore: " + store +
+                                                    "\nper_event: true\ninterval: 1s\nname: nightly\nthreshold: 0.8\n");
+  // A typo is a usage error that names its line; so is a value of the wrong kind.
+  auto typo = run("watch --once --config " + dir_.write("typo.yaml", "input: x\nper_evnt: true\n"));
+  EXPECT_EQ(typo.code, 2) << typo.out;
+  EXPECT_NE(typo.out.find("line 2: unknown key \"per_evnt\""), std::string::npos) << typo.out;
+  auto kind = run("watch --once --config " + dir_.write("kind.yaml", "input: x\ninterval: often\n"));
+  EXPECT_EQ(kind.code, 2) << kind.out;
+  EXPECT_NE(kind.out.find("interval must be a duration"), std::string::npos) << kind.out;
+  auto nothing = run("watch status --store " + store);
+  EXPECT_EQ(nothing.code, 4) << "no store yet: " << nothing.out;
+
+  const std::string log = dir_.file("watch.log");
+  pid_t pid = spawn("watch --json --config " + config, log);
+  ASSERT_GT(pid, 0);
+  auto stored = [&] {
+    auto s = column(store, "SELECT count(*) FROM ByomlScoredEvents");
+    return s.empty() ? 0L : std::stol(s[0]);
+  };
+  ASSERT_TRUE(eventually([&] { return fs::exists(store) && stored() > 0; }, 60)) << test::file_text(log);
+  const long first = stored();
+  // New blobs are picked up by a later cycle of the running service.
+  deliver(in_place(files, 24, 48), input, dir_.path());
+  ASSERT_TRUE(eventually([&] { return stored() > first; }, 60)) << test::file_text(log);
+  auto s = status_of(store, "nightly");
+  EXPECT_GE(s["checkpoint"]["cycles"].get<int>(), 2) << s.dump();
+  EXPECT_EQ(s["checkpoint"]["objects"], 48) << s.dump();
+  EXPECT_EQ(s["live_model_version"], 1);
+  EXPECT_TRUE(s["last_error"].is_null());
+  EXPECT_EQ(s["last_cycle"]["Status"], "ok");
+  EXPECT_TRUE(s["checkpoint"]["newest_event"].get<std::string>().starts_with("2026-11-02T")) << s.dump();
+  EXPECT_GT(s["lag_seconds"].get<double>(), 0);
+  EXPECT_EQ(s["outbox_pending"], 0);
+
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by its signal handler, not by the signal";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << test::file_text(log);
+  // One JSON object per cycle; the config's threshold was used.
+  std::istringstream lines(test::file_text(log));
+  int cycles = 0;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_TRUE(j["ok"].get<bool>()) << line;
+    ++cycles;
+  }
+  EXPECT_GE(cycles, 2);
+  auto below = column(store, "SELECT count(*) FROM AnomalousResourceAccessResult_CL WHERE AnomalyScore <= 0.8");
+  EXPECT_EQ(below, std::vector<std::string>{"0"});
+  EXPECT_EQ(column(store, "SELECT count(*) FROM ByomlScoredEvents"),
+            column(store, "SELECT count(DISTINCT EventOriginId) FROM ByomlScoredEvents"));
+  // The command line wins over the file: another name is another checkpoint, which starts afresh.
+  auto other = run("watch --once --json --config " + config + " --name other");
+  ASSERT_EQ(other.code, 0) << other.out;
+  EXPECT_EQ(nlohmann::json::parse(other.out)["objects_read"], 48);
+  EXPECT_EQ(nlohmann::json::parse(other.out)["events_stored"], 0) << "every event already had its score";
+}
+
+TEST_F(Watch, TheOutboxKeepsRowsUntilLogsIngestionTakesThemAndSendsEachOnce) {
+  test::EntraServer entra;
+  test::LogsIngestionServer ingestion(entra);
+  ingestion.columns.clear();
+  auto files = test_week_files({"d=02"});
+  const fs::path input = dir_.path() / "in";
+  const std::string store = dir_.file("s.db");
+  std::string conf = dir_.write("credentials.yaml", "tenant_id: " + entra.tenant + "\nclient_id: " + entra.client_id +
+                                                        "\nclient_secret: " + entra.client_secret +
+                                                        "\nauthority_host: " + entra.url() + "\n");
+  fs::permissions(conf, fs::perms::owner_read | fs::perms::owner_write);
+  const std::string args = "watch --once --json --threshold 0 --input " + input.string() + " --model " + model() +
+                           " --store " + store + " --credentials " + conf + " --http-attempts 1 --output " +
+                           ingestion.stream_url();
+  auto cycle = [&](size_t from, size_t to) {
+    deliver(in_place(files, from, to), input, dir_.path());
+    auto r = run(args);
+    EXPECT_EQ(r.code, 0) << r.out;
+    return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+  };
+  // The service is down for the first cycle: the rows wait in the outbox, the cycle is stored.
+  ingestion.plan({503});
+  auto c1 = cycle(0, 24);
+  EXPECT_GT(c1["results"].get<int>(), 0);
+  EXPECT_EQ(c1["outbox_pending"], 1);
+  EXPECT_NE(c1["delivery_error"].get<std::string>().find("503"), std::string::npos) << c1.dump();
+  EXPECT_TRUE(ingestion.rows().empty());
+  EXPECT_EQ(status_of(store, "default")["outbox_pending"], 1);
+  // Back: the next cycle sends its own rows and the waiting ones.
+  auto c2 = cycle(24, 48);
+  EXPECT_EQ(c2["outbox_pending"], 0) << c2.dump();
+  EXPECT_EQ(c2["delivered_rows"], c1["results"].get<int>() + c2["results"].get<int>());
+  // An idle cycle sends nothing again.
+  auto c3 = cycle(48, 48);
+  EXPECT_EQ(c3["delivered_rows"], 0);
+  auto rows = ingestion.rows();
+  std::set<std::string> ids;
+  for (const auto& r : rows) ids.insert(r["ByomlRowId"].get<std::string>());
+  EXPECT_EQ(ids.size(), rows.size()) << "no row twice";
+  EXPECT_EQ(column(store, "SELECT count(*) FROM AnomalousResourceAccessResult_CL"),
+            std::vector<std::string>{std::to_string(rows.size())})
+      << "the store and the cloud hold the same rows";
+}
+
+// The same against Blob storage (Azurite, kept on disk so that it can be stopped and started
+// again): blobs arrive between cycles and an append blob grows; the watcher is killed again
+// and again; then the emulator goes away for a while.
+TEST_F(Watch, AGrowingContainerThroughKillsAndAnOutageIsScoredOnce) {
+  test::Azurite azurite(nullptr, dir_.file("azurite"));
+  test::BlobWriter writer(azurite.endpoint());
+  auto files = test_week_files({"d=02"});
+  files.resize(96);
+  fs::path root = test::shared_sample() + "/export";
+  // Rows of one late blob, appended a third at a time to a blob the export keeps writing.
+  std::vector<std::string> growing_rows;
+  for (const auto& f : test_week_files({"d=03"})) {
+    std::ifstream in(root / f);
+    for (std::string line; std::getline(in, line);) growing_rows.push_back(line + "\n");
+    if (growing_rows.size() >= 30) break;
+  }
+  growing_rows.resize(30);
+  const std::string growing = (files[0].parent_path() / "PT05M_1.json").string();
+  const std::string key = std::string("AZURE_STORAGE_KEY='") + test::kDevKey + "'";
+  auto watch = [&](const std::string& container, const std::string& store) {
+    return "watch --once --per-event -q --http-attempts 1 --http-timeout 5 --input " + azurite.endpoint() + "/" +
+           container + " --model " + model() + " --store " + store;
+  };
+  // Step i: eight blobs, and a third of the growing blob's rows in steps 3, 6 and 9.
+  auto upload_step = [&](const std::string& container, size_t i) {
+    for (size_t k = i * 8; k < (i + 1) * 8 && k < files.size(); ++k)
+      writer.put_append_blob(container, files[k].string(), test::file_text((root / files[k]).string()));
+    if (i % 3 == 0 && i > 0 && i <= 9) {
+      if (i == 3) writer.create_append_blob(container, growing);
+      std::string part;
+      for (size_t r = (i / 3 - 1) * 10; r < (i / 3) * 10; ++r) part += growing_rows[r];
+      writer.append(container, growing, part);
+    }
+  };
+  const size_t steps = files.size() / 8;
+  const std::string clean = dir_.file("clean.db"), killed = dir_.file("killed.db");
+  writer.create_container("clean");
+  writer.create_container("killed");
+  for (size_t i = 0; i < steps; ++i) {
+    upload_step("clean", i);
+    auto r = run(watch("clean", clean), key);
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  std::mt19937 rng(20261130);
+  double upper = 1.0;
+  int kills = 0;
+  for (size_t i = 0; i < steps; ++i) {
+    upload_step("killed", i);
+    for (int k = 0; k < 2; ++k) {
+      double after = std::uniform_real_distribution<double>(0.0, upper)(rng);
+      auto r = test::shell("timeout -s KILL " + std::to_string(after) + " env BYOML_STORE= " + key + " " + BYOML_CLI +
+                           " " + watch("killed", killed));
+      if (r.code == 0) upper *= 0.9;
+      else kills += r.code == 137;
+    }
+    auto r = run(watch("killed", killed), key);
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  EXPECT_GE(kills, 12);
+  const std::string events = "SELECT EventOriginId || ' ' || AnomalyScore || ' ' || Severity || ' ' || Event "
+                             "FROM ByomlScoredEvents ORDER BY EventOriginId";
+  auto want = column(clean, events), got = column(killed, events);
+  EXPECT_GT(want.size(), 300u);
+  EXPECT_TRUE(got == want) << "killed " << kills << " times; " << first_difference(want, got);
+  EXPECT_EQ(column(killed, "PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+  std::string grown_ids;
+  size_t grown_events = 0;
+  for (const auto& line : growing_rows) {
+    auto j = nlohmann::json::parse(line);
+    if (j["EventID"] != 5140) continue;
+    grown_ids += (grown_ids.empty() ? "'" : ", '") + j["EventOriginId"].get<std::string>() + "'";
+    ++grown_events;
+  }
+  EXPECT_EQ(column(killed, "SELECT count(*) FROM ByomlScoredEvents WHERE EventOriginId IN (" + grown_ids + ")"),
+            std::vector<std::string>{std::to_string(grown_events)})
+      << "every row of the growing blob, once";
+
+  // The storage goes away: the cycle fails with "try again" (75), says so in its health row,
+  // and leaves the checkpoint where it was.
+  const auto before = status_of(killed, "default");
+  azurite.stop();
+  auto down = run(watch("killed", killed), key);
+  EXPECT_EQ(down.code, 75) << down.out;
+  auto during = status_of(killed, "default");
+  EXPECT_EQ(during["checkpoint"], before["checkpoint"]);
+  EXPECT_EQ(during["last_cycle"]["Status"], "failed");
+  EXPECT_FALSE(during["last_error"].is_null());
+  EXPECT_EQ(during["cycles_by_status"]["failed"], 1);
+  // Back, with more blobs written meanwhile: the next cycle catches up.
+  azurite.start();
+  for (size_t k = 0; k < 8; ++k) {
+    auto extra = test_week_files({"d=02"}).at(files.size() + k);
+    writer.put_append_blob("killed", extra.string(), test::file_text((root / extra).string()));
+  }
+  auto back = run(watch("killed", killed), key);
+  ASSERT_EQ(back.code, 0) << back.out;
+  auto after = status_of(killed, "default");
+  EXPECT_EQ(after["last_cycle"]["Status"], "ok");
+  EXPECT_EQ(after["checkpoint"]["objects"].get<int>(), before["checkpoint"]["objects"].get<int>() + 8);
+  EXPECT_GT(std::stol(column(killed, "SELECT count(*) FROM ByomlScoredEvents")[0]), static_cast<long>(got.size()));
+}
 }  // namespace
 }  // namespace byoml

@@ -69,6 +69,7 @@ CycleOutcome Watcher::cycle() {
     c.events_stored = scored->events_stored;
     c.objects_read = r.read.files_read;
     c.objects_unchanged = r.read.files_unchanged;
+    c.skipped = r.read.skipped_files;
   } else {
     c.status = scored.status();
   }
@@ -133,12 +134,12 @@ Result<WatchConfig> load_watch_config(const std::string& path) {
   } catch (const YAML::BadFile&) {
     return Status(ErrorCode::kNotFound, fmt::format("{}: cannot read the watch config", path));
   } catch (const YAML::Exception& e) {
-    return Status(ErrorCode::kParse, fmt::format("{}: line {}: {}", path, e.mark.line + 1, e.msg));
+    return Status(ErrorCode::kInvalidArgument, fmt::format("{}: line {}: {}", path, e.mark.line + 1, e.msg));
   }
-  if (!root.IsMap()) return Status(ErrorCode::kParse, fmt::format("{}: the watch config must be a mapping of options", path));
+  if (!root.IsMap()) return Status(ErrorCode::kInvalidArgument, fmt::format("{}: the watch config must be a mapping of options", path));
   WatchConfig c;
   auto bad = [&](const std::string& key, const YAML::Node& v, const std::string& want) {
-    return Status(ErrorCode::kParse, fmt::format("{}: line {}: {} must be {}", path, v.Mark().line + 1, key, want));
+    return Status(ErrorCode::kInvalidArgument, fmt::format("{}: line {}: {} must be {}", path, v.Mark().line + 1, key, want));
   };
   const std::map<std::string, std::string*> texts = {
       {"model", &c.model},         {"store", &c.store}, {"rules", &c.rules},
@@ -163,14 +164,14 @@ Result<WatchConfig> load_watch_config(const std::string& path) {
       if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) return bad(key, v, "true or false");
       c.per_event = b;
     } else if (key == "interval") {
-      auto d = v.IsScalar() ? parse_duration(v.as<std::string>()) : Result<Ticks>(Status(ErrorCode::kParse, ""));
+      auto d = v.IsScalar() ? parse_duration(v.as<std::string>()) : Result<Ticks>(Status(ErrorCode::kInvalidArgument, ""));
       if (!d || *d <= 0) return bad(key, v, "a duration such as 5m, 1h or 30s");
       c.interval = *d;
     } else if (key == "threshold" || key == "top") {
       if (!v.IsScalar()) return bad(key, v, "a number");
       c.parameters[key] = v.as<std::string>();
     } else {
-      return Status(ErrorCode::kParse,
+      return Status(ErrorCode::kInvalidArgument,
                     fmt::format("{}: line {}: unknown key \"{}\" (known: input, model, store, rules, output, name, "
                                 "per_event, interval, allowlist, credentials, from, threshold, top)",
                                 path, kv.first.Mark().line + 1, display_safe(key)));

@@ -36,6 +36,7 @@ struct CycleOutcome {
   Status status;               // a failed cycle is recorded and retried by the next one
   uint64_t records = 0, events = 0, results = 0, events_stored = 0, rejected = 0;
   uint64_t objects_read = 0, objects_unchanged = 0;
+  std::vector<SkippedObject> skipped;  // unreadable, or not in the export layout
   int model_version = 0;
   double seconds = 0;
   Delivered delivered;
@@ -66,7 +67,8 @@ Result<nlohmann::json> watch_status(const std::string& store_path, const std::st
 
 // The YAML config file of `byoml watch --config`: the same keys as the command's options
 // (input, model, store, rules, output, name, per_event, interval, allowlist, credentials,
-// from, threshold, top). Unknown keys are errors, so a typo is not silently ignored.
+// from, threshold, top). Unknown keys are errors, so a typo is not silently ignored; every
+// error in the file is a usage error (exit 2), one a service manager should not restart on.
 struct WatchConfig {
   std::vector<std::string> input;
   std::string model, store, rules, output, name, allowlist, credentials, from;
