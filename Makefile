@@ -45,7 +45,7 @@ fuzz: fuzz-build
 BENCH_DIR ?= $(BUILD)/bench-data
 bench-build: build
 	@cmake -S . -B $(BUILD) -DBUILD_TESTING=OFF -DBYOML_BENCH=ON >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target bench_read bench_als bench_score bench_train bench_cloud
+	@cmake --build $(BUILD) -j $(JOBS) --target bench_read bench_als bench_score bench_train bench_cloud bench_watch
 	@cd tests/azurite && npm ci --no-audit --no-fund --loglevel=error
 
 bench: bench-build
@@ -54,6 +54,7 @@ bench: bench-build
 	@$(BUILD)/bench/bench_score
 	@$(BUILD)/bench/bench_train --dir $(BENCH_DIR) $(if $(BENCH_EVENTS),--events $(BENCH_EVENTS))
 	@$(BUILD)/bench/bench_cloud
+	@$(BUILD)/bench/bench_watch --dir $(BENCH_DIR)
 
 # Read -> train -> save on 20 million raw export events (about 22 GB generated once).
 bench-e2e: bench-build
