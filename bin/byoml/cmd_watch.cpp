@@ -6,8 +6,10 @@
 #include <csignal>
 #include <iostream>
 #include <map>
+#include <tuple>
 
 #include "byoml/api/watcher.h"
+#include "byoml/common/parallel.h"
 #include "byoml/common/text.h"
 #include "commands.h"
 
@@ -20,8 +22,9 @@ extern "C" void on_stop_signal(int) { g_stop = true; }
 struct WatchArgs {
   std::string config;
   InputOptions input;
-  std::string model_dir, rules_dir, output, allowlist, name = "default", interval;
-  bool per_event = false, once = false;
+  std::string model_dir, rules_dir, output, allowlist, name = "default", interval, retrain_every, retrain_window = "21d";
+  bool per_event = false, once = false, no_shadow = false;
+  int threads = 0;
   std::map<std::string, std::string> config_parameters;  // scoring parameters from the config file
   JobOptions job;
 };
@@ -45,7 +48,11 @@ Status merge_config(WatchArgs& a, CLI::App* cmd) {
   take(a.input.credentials_path, c->credentials, "--credentials");
   take(a.input.from, c->from, "--from");
   if (!given("--per-event") && c->per_event) a.per_event = *c->per_event;
-  if (!given("--interval") && c->interval) a.interval = fmt::format("{}s", *c->interval / kTicksPerSecond);
+  auto seconds = [](Ticks t) { return fmt::format("{}s", t / kTicksPerSecond); };
+  if (!given("--interval") && c->interval) a.interval = seconds(*c->interval);
+  if (!given("--retrain-every") && c->retrain_every) a.retrain_every = seconds(*c->retrain_every);
+  if (!given("--retrain-window") && c->retrain_window) a.retrain_window = seconds(*c->retrain_window);
+  if (!given("--no-shadow") && c->shadow) a.no_shadow = !*c->shadow;
   for (const auto& [k, v] : c->parameters)
     if (!given(("--" + k).c_str())) a.config_parameters[k] = v;
   return {};
@@ -58,7 +65,9 @@ void print_cycle(const CycleOutcome& c, const WatchArgs& a) {
                         {"rejected", c.rejected}, {"objects_read", c.objects_read},
                         {"objects_unchanged", c.objects_unchanged}, {"model_version", c.model_version},
                         {"seconds", c.seconds}, {"delivered_rows", c.delivered.rows},
-                        {"outbox_pending", c.delivered.pending}, {"rules", nlohmann::json::array()}};
+                        {"outbox_pending", c.delivered.pending}, {"rules", nlohmann::json::array()},
+                        {"shadow_version", c.shadow_version ? nlohmann::json(*c.shadow_version) : nlohmann::json()},
+                        {"retrained", c.retrained ? nlohmann::json(*c.retrained) : nlohmann::json()}};
     if (!c.status) j["error"] = c.status.message();
     for (const auto& k : c.skipped) j["skipped"].push_back({{"object", k.path}, {"reason", k.reason}});
     if (!c.delivered.last_error.empty()) j["delivery_error"] = c.delivered.last_error;
@@ -67,6 +76,9 @@ void print_cycle(const CycleOutcome& c, const WatchArgs& a) {
   } else if (!c.status) {
     fmt::print(stderr, "{} cycle failed (retried next cycle): {}\n", now_text(), c.status.message());
   } else if (!a.job.quiet) {
+    if (c.retrained)
+      fmt::print("{} retrained: model version {} {}\n", now_text(), *c.retrained,
+                 a.no_shadow ? "is live" : "scores as the shadow (byoml models compare, byoml models promote)");
     fmt::print("{} cycle {}: {} events from {} objects ({} unchanged), {} results, {} scored events stored, {} "
                "rejected, {:.2f} s\n",
                now_text(), c.run_id, with_commas(c.events), with_commas(c.objects_read),
@@ -87,20 +99,29 @@ int run_watch_cmd(WatchArgs& a, CLI::App* cmd, TemplateChoice& tc) {
   if (a.model_dir.empty()) return report_error(Status(ErrorCode::kInvalidArgument, "give --model (or model: in --config)"));
   auto opts = a.input.read_options();
   if (!opts) return report_error(opts.status());
-  RejectLog rejects;
-  if (Status s = a.input.open_rejects(rejects); !s) return report_error(s);
+  // A rejects file is replaced whole by each run; a service would keep only its last cycle's.
+  if (!a.input.rejects_path.empty())
+    return report_error(Status(ErrorCode::kInvalidArgument,
+                               "--rejects is for one-off runs; a watcher counts each cycle's rejected records in its "
+                               "health row (byoml query byoml_runs)"));
   WatchOptions w;
   w.name = a.name;
-  w.input = {a.input.paths, *opts, a.allowlist, &rejects, "", ""};
+  w.input = {a.input.paths, *opts, a.allowlist, nullptr, "", ""};
   w.model_dir = a.model_dir;
   w.rules_dir = a.rules_dir;
   w.output = a.output;
   w.per_event = a.per_event;
-  if (!a.interval.empty()) {
-    auto d = parse_duration(a.interval);
-    if (!d || *d <= 0) return report_error(Status(ErrorCode::kInvalidArgument, "--interval: a duration such as 5m, 1h or 30s"));
-    w.interval = *d;
+  for (auto [text, field, flag] : {std::tuple{&a.interval, &w.interval, "--interval"},
+                                    std::tuple{&a.retrain_every, &w.retrain_every, "--retrain-every"},
+                                    std::tuple{&a.retrain_window, &w.retrain_window, "--retrain-window"}}) {
+    if (text->empty()) continue;
+    auto d = parse_duration(*text);
+    if (!d || *d <= 0)
+      return report_error(Status(ErrorCode::kInvalidArgument, fmt::format("{}: a duration such as 5m, 1h or 7d", flag)));
+    *field = *d;
   }
+  w.shadow = !a.no_shadow;
+  w.threads = resolve_threads(a.threads);
   w.overrides = [&](ParamSet& values) {
     for (const auto& [name, text] : a.config_parameters)
       BYOML_RETURN_IF_ERROR(values.set(name, text).with_context(a.config));
@@ -152,7 +173,7 @@ int run_status_cmd(const WatchArgs& a) {
                l.contains("events_per_second") ? fmt::format(" ({:.0f} events/s)", l["events_per_second"].get<double>()) : "");
   }
   fmt::print("cycles      {}\n", j["cycles_by_status"].dump());
-  fmt::print("model       live version {}\n", text(j["live_model_version"]));
+  fmt::print("model       live version {}, shadow {}\n", text(j["live_model_version"]), text(j["shadow_model_version"]));
   fmt::print("last error  {}\n", j["last_error"].is_null() ? "-" : text(j["last_error"]["Finished"]) + " " +
                                                                         text(j["last_error"]["Errors"]));
   fmt::print("outbox      {} batches pending\n", text(j["outbox_pending"]));
@@ -177,7 +198,8 @@ Runner register_watch(CLI::App& app, TemplateChoice& tc) {
       "The checkpoint (what has been read), the results, the scored events and the outbox are written in one\n"
       "SQLite transaction: a cycle that is killed leaves nothing, and the next one does it again.\n"
       "The config file takes the same names: input, model, store, rules, output, name, per_event,\n"
-      "interval, allowlist, credentials, from, threshold, top. Options given on the command line win.");
+      "interval, allowlist, credentials, from, threshold, top, retrain_every, retrain_window, shadow.\n"
+      "Options given on the command line win.");
   cmd->add_option("--config,-c", args->config, "YAML config file (see below)");
   args->input.add(cmd, /*positional=*/false);
   cmd->get_option("--input")->required(false);
@@ -194,6 +216,18 @@ Runner register_watch(CLI::App& app, TemplateChoice& tc) {
   cmd->add_option("--interval", args->interval,
                   "Time between cycles (5m, 1h); default: the rules' shortest queryFrequency, else 5m");
   cmd->add_flag("--once", args->once, "Run one cycle and exit (0 when it succeeded)");
+  cmd->add_option("--retrain-every", args->retrain_every,
+                  "Retrain when the newest event read is this far (7d) past the end of the newest model's window, "
+                  "counted in data time; default: never")
+      ->group("Retraining");
+  cmd->add_option("--retrain-window", args->retrain_window, "How much data, up to the newest event, a retraining reads")
+      ->capture_default_str()
+      ->group("Retraining");
+  cmd->add_flag("--no-shadow", args->no_shadow,
+                "A retrained model goes live at once, instead of scoring beside the live one into TABLE_Shadow until "
+                "`byoml models promote`")
+      ->group("Retraining");
+  cmd->add_option("--threads", args->threads, "Threads for retraining (0: all cores)")->group("Retraining");
   args->job.add(cmd, "Results store (SQLite): results, scored events, checkpoint, outbox and health rows",
                 "One JSON object per cycle on standard output");
   tc.add(cmd, TemplateChoice::Use::kScoring);

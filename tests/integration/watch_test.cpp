@@ -2,6 +2,7 @@
 // arrive in time order (a late one in an older folder, a copy of one already read); the
 // watcher is killed with SIGKILL at random moments, again and again; the store must end up
 // exactly as after a run that was never interrupted.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <signal.h>
@@ -455,6 +456,123 @@ TEST_F(Watch, AGrowingContainerThroughKillsAndAnOutageIsScoredOnce) {
   EXPECT_EQ(after["last_cycle"]["Status"], "ok");
   EXPECT_EQ(after["checkpoint"]["objects"].get<int>(), before["checkpoint"]["objects"].get<int>() + 8);
   EXPECT_GT(std::stol(column(killed, "SELECT count(*) FROM ByomlScoredEvents")[0]), static_cast<long>(got.size()));
+}
+
+// Drift: the marketing department's shares move into the sales shares mid-way. The live model
+// (trained before the move) sees marketing staff in sales shares and raises them; the watcher
+// retrains weekly in data time, the candidate scores beside it as the shadow, and once it is
+// promoted those false alarms fall.
+TEST_F(Watch, ARetrainedShadowModelLearnsADepartmentMoveAndIsPromoted) {
+  const fs::path root = test::shared_sample() + "/export", input = dir_.path() / "in";
+  const std::string models = dir_.file("models"), store = dir_.file("s.db");
+  auto trained = run("train -q --input " + root.string() + " --to 2026-10-26 --model " + models + " --no-store");
+  ASSERT_EQ(trained.code, 0) << trained.out;
+  // From 26 October on, every access to a marketing share lands on the sales share of the same name.
+  std::set<std::string> movers;                 // staff who used a marketing share after the move
+  auto moved = [](std::string text) {
+    for (auto [from, to] : {std::pair<std::string, std::string>{"FS-MAR05.contoso.local", "FS-SAL04.contoso.local"},
+                            {"*\\\\Marketing", "*\\\\Sales"}})
+      for (size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size()) text.replace(at, from.size(), to);
+    return text;
+  };
+  std::map<std::string, std::vector<fs::path>> days;  // "2026-10-26" -> files
+  for (const auto& f : test::sorted_files(root)) {
+    std::string s = f.string();
+    auto y = s.find("/y=2026/m=");
+    if (y == std::string::npos) continue;
+    std::string day = "2026-" + s.substr(y + 10, 2) + "-" + s.substr(s.find("/d=", y) + 3, 2);
+    if (day >= "2026-10-26" && day < "2026-11-09") days[day].push_back(f);
+  }
+  ASSERT_EQ(days.size(), 14u);
+  const std::string watch = "watch --once --json --threshold 1 --top 0 --retrain-every 7d --retrain-window 14d --threads 2 "
+                            "--input " + input.string() + " --model " + models + " --store " + store;
+  std::map<std::string, nlohmann::json> cycles;
+  for (const auto& [day, files] : days) {
+    for (const auto& f : files) {
+      fs::path to = input / fs::relative(f, root);
+      fs::create_directories(to.parent_path());
+      std::string text = test::file_text(f.string());
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find("FS-MAR05") == std::string::npos) continue;
+        auto j = nlohmann::json::parse(line);
+        if (j["EventID"] != 5140) continue;
+        std::string user = j["Account"];
+        std::transform(user.begin(), user.end(), user.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        movers.insert(user);
+      }
+      std::ofstream(to, std::ios::binary) << moved(text);
+    }
+    if (day == "2026-11-06") {
+      auto before = status_of(store, "default");
+      EXPECT_EQ(before["live_model_version"], 1);
+      EXPECT_EQ(before["shadow_model_version"], 2);
+      auto cmp = run("models compare --json --top 20 --model " + models + " --store " + store);
+      ASSERT_EQ(cmp.code, 0) << cmp.out;
+      auto c = nlohmann::json::parse(cmp.out);
+      EXPECT_EQ(c["live_version"], 1);
+      EXPECT_EQ(c["shadow_version"], 2);
+      EXPECT_GT(c["common_pairs"].get<int>(), 0);
+      EXPECT_FALSE(c["only_live"].empty()) << "the live model raises pairs the candidate does not: " << cmp.out;
+      auto promoted = run("models promote --model " + models);
+      ASSERT_EQ(promoted.code, 0) << promoted.out;
+      EXPECT_NE(promoted.out.find("current model: v2 (was v1)"), std::string::npos) << promoted.out;
+      EXPECT_EQ(run("models promote --model " + models).code, 4) << "no shadow any more";
+    }
+    auto r = run(watch);
+    ASSERT_EQ(r.code, 0) << day << ": " << r.out;
+    cycles[day] = nlohmann::json::parse(r.out);
+  }
+  // Retrained once, in data time: when the newest event was a week past the model's window.
+  int retrained = 0;
+  for (const auto& [day, c] : cycles) retrained += !c["retrained"].is_null();
+  EXPECT_EQ(retrained, 1);
+  EXPECT_EQ(cycles["2026-11-02"]["retrained"], 2) << cycles["2026-11-02"].dump();
+  EXPECT_TRUE(cycles["2026-11-02"]["shadow_version"].is_null());
+  EXPECT_EQ(cycles["2026-11-03"]["shadow_version"], 2);
+  EXPECT_EQ(cycles["2026-11-05"]["model_version"], 1);
+  EXPECT_EQ(cycles["2026-11-06"]["model_version"], 2);
+  EXPECT_TRUE(cycles["2026-11-06"]["shadow_version"].is_null());
+  auto after = status_of(store, "default");
+  EXPECT_EQ(after["live_model_version"], 2);
+  EXPECT_TRUE(after["shadow_model_version"].is_null());
+
+  // False alarms on the moved staff (pairs of theirs in the moved shares raised by a daily cycle),
+  // old model against new on the same days: the live model against the shadow (3-5 November),
+  // then, after the promotion (6-8 November), the promoted model against the old one scoring
+  // those days again.
+  std::string in_movers;
+  for (std::string u : movers) {
+    for (size_t at = 0; (at = u.find('\'', at)) != std::string::npos; at += 2) u.insert(at, 1, '\'');
+    in_movers += (in_movers.empty() ? "'" : ", '") + u + "'";
+  }
+  auto alarms = [&](const std::string& table, int version, const std::string& from, const std::string& to) {
+    auto n = column(store, "SELECT count(*) FROM " + table + " WHERE ModelVersion = " + std::to_string(version) +
+                               " AND Resource LIKE '%fs-sal04%' AND User IN (" + in_movers + ") AND TimeGenerated >= '" +
+                               from + "' AND TimeGenerated < '" + to + "'");
+    return n.empty() ? -1L : std::stol(n[0]);
+  };
+  long old_after = 0;
+  for (const char* day : {"2026-11-06", "2026-11-07", "2026-11-08"}) {
+    auto again = run("score -q --json --no-store --model " + models + " --model-version 1 --threshold 1 --top 0 --input " +
+                     input.string() + " --from " + day + " --to " + day + "T23:59:59.9999999Z");
+    ASSERT_EQ(again.code, 0) << again.out;
+    const auto scored = nlohmann::json::parse(again.out);
+    for (const auto& row : scored["results"])
+      old_after += movers.count(row["User"].get<std::string>()) &&
+                   row["Resource"].get<std::string>().find("fs-sal04") != std::string::npos;
+  }
+  const long live_before = alarms("AnomalousResourceAccessResult_CL", 1, "2026-11-03", "2026-11-06");
+  const long candidate = alarms("AnomalousResourceAccessResult_CL_Shadow", 2, "2026-11-03", "2026-11-06");
+  const long promoted = alarms("AnomalousResourceAccessResult_CL", 2, "2026-11-06", "2026-11-09");
+  std::printf("false alarms on the moved staff: 3-5 Nov live v1 %ld, shadow v2 %ld; 6-8 Nov v1 %ld, promoted v2 %ld\n",
+              live_before, candidate, old_after, promoted);
+  EXPECT_GT(live_before, 10);
+  EXPECT_LT(candidate * 3, live_before * 2) << "the candidate raises at most two thirds of them";
+  EXPECT_GT(old_after, 10);
+  EXPECT_LT(promoted * 3, old_after * 2);
+  auto list = run("models list --model " + models);
+  EXPECT_NE(list.out.find("* v2"), std::string::npos) << list.out;
 }
 }  // namespace
 }  // namespace byoml

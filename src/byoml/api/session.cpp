@@ -130,7 +130,7 @@ Result<Trained> Session::train(const TrainJob& job) {
   if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
   out.model = std::move(trained->model);
   out.report = trained->report;
-  auto version = reg->add(*out.model);
+  auto version = reg->add(*out.model, job.as_shadow);
   if (!version) return failed(health, version.status());
   out.version = *version;
   out.path = reg->path_of(*version);
@@ -178,16 +178,20 @@ Result<Scored> Session::score(const ScoreJob& job) {
   out.run_id = score_run_id(*out.model, out.model_version, input.read, input.paths, out.values,
                             job.input.allowlist, !job.per_event_path.empty() || job.store_events);
   // A watcher's cycles are its own: another checkpoint over the same inputs has other runs.
-  if (!checkpoint.empty()) out.run_id = stable_run_id("watch", {{"score", out.run_id}, {"checkpoint", checkpoint}});
-  nlohmann::json health = health_row(out.run_id, checkpoint.empty() ? "score" : "watch", input);
+  const bool shadow = job.shadow;
+  const std::string kind = shadow ? "shadow" : checkpoint.empty() ? "score" : "watch";
+  if (!checkpoint.empty() || shadow)
+    out.run_id = stable_run_id(kind, {{"score", out.run_id}, {"checkpoint", checkpoint}});
+  nlohmann::json health = health_row(out.run_id, kind, input);
   if (!checkpoint.empty()) health["Details"] = {{"checkpoint", checkpoint}};
+  if (!job.health_details.empty()) health["Details"].update(job.health_details);
   ScoreRequest req;
   static_cast<JobRequest&>(req) = job_request(input, out.tmpl.get(), out.values, &*allowlist);
   req.model = out.model.get();
   req.model_version = out.model_version;
   req.run_id = out.run_id;
   req.per_event_path = job.per_event_path;
-  req.keep_events = job.store_events;
+  req.keep_events = job.store_events && !shadow;
   auto scored = run_score(req);
   if (!scored) return failed(health, scored.status());
   if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
@@ -195,10 +199,13 @@ Result<Scored> Session::score(const ScoreJob& job) {
   ScoreOutcome& r = out.outcome;
 
   // A checkpointed run sends its rows to a stream through the outbox, in the store's transaction.
-  const bool outbox = !checkpoint.empty() && is_logs_ingestion_url(job.output);
+  const bool outbox = !checkpoint.empty() && !shadow && is_logs_ingestion_url(job.output);
+  OutputSchema schema = out.tmpl->output;
+  if (shadow) schema.table += "_Shadow";
   std::vector<std::unique_ptr<ResultSink>> sinks;
   if (store) {
     sinks.push_back(store_sink(*store, [&]() -> Status {
+      if (shadow) return {};
       if (job.store_events) {
         auto added = insert_scored_events(*store, r.events, out.run_id, out.model_version);
         if (!added) return added.status();
@@ -211,7 +218,7 @@ Result<Scored> Session::score(const ScoreJob& job) {
                                       r.read.newest ? format_timestamp(r.read.newest) : ""});
     }));
   }
-  if (!job.output.empty() && !outbox) {
+  if (!job.output.empty() && !outbox && !shadow) {
     auto sink = output_sink(job.output, input.read.cloud);
     if (!sink) return failed(health, sink.status());
     sinks.push_back(std::move(sink).value());
@@ -221,10 +228,12 @@ Result<Scored> Session::score(const ScoreJob& job) {
   health.update({{"Finished", now_text()}, {"Status", "ok"}, {"DurationSeconds", r.seconds},
                  {"ModelVersion", out.model_version}, {"Results", r.results.size()}, {"Details", r.table.figures}});
   if (!checkpoint.empty()) health["Details"]["checkpoint"] = checkpoint;
+  health["Details"].update(job.health_details);
   std::vector<ResultSink*> targets;
   for (auto& sink : sinks) targets.push_back(sink.get());
-  if (Status st = write_results(targets, out.run_id, out.tmpl->output, r.results, health); !st) return failed(health, st);
+  if (Status st = write_results(targets, out.run_id, schema, r.results, health); !st) return failed(health, st);
   r.events.clear();
+  if (shadow) return out;
   // Only now that the results are stored: a run killed before this reads the same data again,
   // gets the same run id and replaces its own rows.
   BYOML_RETURN_IF_ERROR(save_positions(input.positions, r.read.positions));

@@ -48,6 +48,7 @@ struct TrainJob {
   ParamSet values;  // the template's parameters, resolved
   std::string model_dir;
   unsigned threads = 1;
+  bool as_shadow = false;  // the new version becomes the shadow (a candidate), not current
 };
 
 struct Trained {
@@ -73,6 +74,11 @@ struct ScoreJob {
   // Every scored event into the store table ByomlScoredEvents, in the results' transaction; an
   // event already there (same EventOriginId) keeps its first score.
   bool store_events = false;
+  // Added to the run's health row Details (a watcher notes the shadow model that scored beside it).
+  nlohmann::json health_details = nlohmann::json::object();
+  // A shadow run: the rows go to the table TABLE_Shadow, and nothing else moves (no checkpoint,
+  // scored events, outbox, output or source offsets). It reads what the live run reads.
+  bool shadow = false;
 };
 
 struct Scored {

@@ -9,6 +9,8 @@
 
 #include "byoml/common/text.h"
 #include "byoml/models/model_registry.h"
+#include "byoml/results/score_comparison.h"
+#include "byoml/results/watch_store.h"
 #include "byoml/results/watch_store.h"
 
 namespace byoml {
@@ -57,6 +59,26 @@ CycleOutcome Watcher::cycle() {
   job.overrides = o_.overrides;
   job.output = o_.output;
   job.store_events = o_.per_event;
+  // The shadow first: it reads from the same checkpoint the live run is about to move.
+  auto reg = ModelRegistry::open(o_.model_dir, /*create=*/false);
+  auto candidate = reg ? reg->shadow() : Result<std::optional<int>>(reg.status());
+  if (!candidate) {
+    c.status = candidate.status();
+    return c;
+  }
+  if (*candidate) {
+    ScoreJob shadow = job;
+    shadow.model_version = **candidate;
+    shadow.shadow = true;
+    shadow.output.clear();
+    auto scored = session_.score(shadow);
+    if (!scored) {
+      c.status = scored.status().with_context("shadow model");
+      return c;
+    }
+    c.shadow_version = **candidate;
+    job.health_details["shadow_model_version"] = **candidate;
+  }
   auto scored = session_.score(job);
   if (scored) {
     const ScoreOutcome& r = scored->outcome;
@@ -79,6 +101,11 @@ CycleOutcome Watcher::cycle() {
     if (d) c.delivered = *d;
     else c.delivered.last_error = d.status().message();
   }
+  if (scored && o_.retrain_every > 0) {
+    auto trained = maybe_retrain();
+    if (trained) c.retrained = *trained;
+    else c.status = trained.status().with_context("retraining");
+  }
   if (scored && !o_.rules_dir.empty()) {
     auto rules = session_.rules(o_.rules_dir, now_ticks(), /*force=*/false);
     if (rules) c.rules = std::move(rules).value();
@@ -86,6 +113,50 @@ CycleOutcome Watcher::cycle() {
   }
   c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return c;
+}
+
+Result<std::optional<int>> Watcher::maybe_retrain() {
+  auto store = ResultStore::open(session_.store_path(), ResultStore::Mode::kExisting);
+  if (!store) return store.status();
+  auto checkpoint = load_checkpoint(*store, o_.name);
+  if (!checkpoint) return checkpoint.status();
+  if (!*checkpoint || (*checkpoint)->newest.empty()) return std::optional<int>();
+  auto newest = parse_timestamp((*checkpoint)->newest);
+  if (!newest) return newest.status();
+  auto reg = ModelRegistry::open(o_.model_dir, /*create=*/false);
+  if (!reg) return reg.status();
+  auto live = reg->load();
+  if (!live) return live.status();
+  // The newest model (the shadow when there is one) sets the pace, so a pending candidate is not
+  // trained again every cycle.
+  auto candidate = reg->shadow();
+  if (!candidate) return candidate.status();
+  std::unique_ptr<Model> pending;
+  if (*candidate) {
+    auto m = reg->load(**candidate);
+    if (!m) return m.status();
+    pending = std::move(m).value();
+  }
+  const Model& pace = pending ? *pending : **live;
+  // A model trained without an end to its window has no pace: the first check retrains it.
+  const nlohmann::json& end = pace.info.contains("window") ? pace.info["window"]["to"] : nlohmann::json();
+  auto to = end.is_string() ? parse_timestamp(end.get<std::string>()) : Result<Ticks>(Status(ErrorCode::kNotFound, ""));
+  if (to && *newest - *to < o_.retrain_every) return std::optional<int>();
+  auto setup = reconcile_template(**live, nullptr);
+  if (!setup) return setup.status();
+  TrainJob job;
+  job.input = o_.input;
+  job.input.checkpoint.clear();
+  // Up to and including the newest event read.
+  job.input.read.filter.window = {*newest + 1 - o_.retrain_window, *newest + 1};
+  job.tmpl = setup->tmpl;
+  job.values = setup->values;
+  job.model_dir = o_.model_dir;
+  job.threads = o_.threads;
+  job.as_shadow = o_.shadow;
+  auto trained = session_.train(job);
+  if (!trained) return trained.status();
+  return std::optional<int>(trained->version);
 }
 
 void Watcher::run(const std::atomic<bool>& stop, const std::function<void(const CycleOutcome&)>& on_cycle) {
@@ -127,6 +198,41 @@ Result<nlohmann::json> watch_status(const std::string& store_path, const std::st
   return out;
 }
 
+Result<nlohmann::json> compare_models(const std::string& model_dir, const std::string& store_path, size_t top) {
+  auto reg = ModelRegistry::open(model_dir, /*create=*/false);
+  if (!reg) return reg.status();
+  auto live = reg->current();
+  if (!live) return live.status();
+  auto candidate = reg->shadow();
+  if (!candidate) return candidate.status();
+  if (!*live || !*candidate)
+    return Status(ErrorCode::kNotFound, fmt::format("{}: no shadow model to compare with (byoml watch --retrain-every "
+                                                    "makes one)", model_dir));
+  auto model = reg->load(**live);
+  if (!model) return model.status();
+  auto setup = reconcile_template(**model, nullptr);
+  if (!setup) return setup.status();
+  auto store = ResultStore::open(store_path, ResultStore::Mode::kExisting);
+  if (!store) return store.status();
+  const std::string& table = setup->tmpl->output.table;
+  auto c = compare_scores(*store, table, **live, **candidate, top);
+  if (!c) return c.status();
+  auto pairs = [](const std::vector<ComparedPair>& v) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : v) out.push_back({{"user", p.user}, {"resource", p.resource}, {"score", p.score}});
+    return out;
+  };
+  return nlohmann::json{{"table", table},
+                        {"live_version", **live},
+                        {"shadow_version", **candidate},
+                        {"live_pairs", c->live_pairs},
+                        {"shadow_pairs", c->shadow_pairs},
+                        {"common_pairs", c->common_pairs},
+                        {"rank_correlation", c->rank_correlation},
+                        {"only_live", pairs(c->only_live)},
+                        {"only_shadow", pairs(c->only_shadow)}};
+}
+
 Result<WatchConfig> load_watch_config(const std::string& path) {
   YAML::Node root;
   try {
@@ -159,21 +265,22 @@ Result<WatchConfig> load_watch_config(const std::string& path) {
           c.input.push_back(i.as<std::string>());
         }
       else return bad(key, v, "a path or URL, or a list of them");
-    } else if (key == "per_event") {
+    } else if (key == "per_event" || key == "shadow") {
       bool b = false;
       if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) return bad(key, v, "true or false");
-      c.per_event = b;
-    } else if (key == "interval") {
+      (key == "shadow" ? c.shadow : c.per_event) = b;
+    } else if (key == "interval" || key == "retrain_every" || key == "retrain_window") {
       auto d = v.IsScalar() ? parse_duration(v.as<std::string>()) : Result<Ticks>(Status(ErrorCode::kInvalidArgument, ""));
-      if (!d || *d <= 0) return bad(key, v, "a duration such as 5m, 1h or 30s");
-      c.interval = *d;
+      if (!d || *d <= 0) return bad(key, v, "a duration such as 5m, 1h, 7d or 30s");
+      (key == "interval" ? c.interval : key == "retrain_every" ? c.retrain_every : c.retrain_window) = *d;
     } else if (key == "threshold" || key == "top") {
       if (!v.IsScalar()) return bad(key, v, "a number");
       c.parameters[key] = v.as<std::string>();
     } else {
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("{}: line {}: unknown key \"{}\" (known: input, model, store, rules, output, name, "
-                                "per_event, interval, allowlist, credentials, from, threshold, top)",
+                                "per_event, interval, allowlist, credentials, from, threshold, top, retrain_every, "
+                                "retrain_window, shadow)",
                                 path, kv.first.Mark().line + 1, display_safe(key)));
     }
   }

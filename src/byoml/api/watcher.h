@@ -29,6 +29,16 @@ struct WatchOptions {
   bool per_event = false;        // every scored event into ByomlScoredEvents
   Ticks interval = 0;            // 0: the rules' shortest queryFrequency, else 5 minutes
   std::function<Status(ParamSet&)> overrides;  // scoring parameters (--threshold, --top)
+  // Retraining, counted in data time (the newest event read), so that a replay in compressed
+  // time retrains as the live service would: once the newest event is `retrain_every` past the
+  // end of the newest model's window, a model is trained on the last `retrain_window` of the
+  // same sources with the live model's template and parameters. 0: never.
+  Ticks retrain_every = 0;
+  Ticks retrain_window = 21 * 24 * kTicksPerHour;
+  // A retrained model is the shadow: it scores the same data beside the live one, into the
+  // table TABLE_Shadow, until `byoml models promote`. false: it goes live at once.
+  bool shadow = true;
+  unsigned threads = 1;  // for training
 };
 
 struct CycleOutcome {
@@ -38,6 +48,8 @@ struct CycleOutcome {
   uint64_t objects_read = 0, objects_unchanged = 0;
   std::vector<SkippedObject> skipped;  // unreadable, or not in the export layout
   int model_version = 0;
+  std::optional<int> shadow_version;   // scored beside the live one
+  std::optional<int> retrained;        // a model trained by this cycle
   double seconds = 0;
   Delivered delivered;
   std::vector<RuleOutcome> rules;
@@ -55,6 +67,8 @@ class Watcher {
   Ticks interval() const { return interval_; }
 
  private:
+  // Trains a new version when the data has moved `retrain_every` past the newest model's window.
+  Result<std::optional<int>> maybe_retrain();
   Session& session_;
   WatchOptions o_;
   std::vector<AnalyticsRule> rules_;
@@ -65,15 +79,19 @@ class Watcher {
 // and its throughput, the last error, the model versions, and the outbox.
 Result<nlohmann::json> watch_status(const std::string& store_path, const std::string& name, Ticks now);
 
+// `byoml models compare`: the model directory's live (current) and shadow versions, compared on
+// the rows they wrote to the store (results/score_comparison.h), as JSON.
+Result<nlohmann::json> compare_models(const std::string& model_dir, const std::string& store_path, size_t top);
+
 // The YAML config file of `byoml watch --config`: the same keys as the command's options
 // (input, model, store, rules, output, name, per_event, interval, allowlist, credentials,
-// from, threshold, top). Unknown keys are errors, so a typo is not silently ignored; every
+// from, threshold, top, retrain_every, retrain_window, shadow). Unknown keys are errors, so a typo is not silently ignored; every
 // error in the file is a usage error (exit 2), one a service manager should not restart on.
 struct WatchConfig {
   std::vector<std::string> input;
   std::string model, store, rules, output, name, allowlist, credentials, from;
-  std::optional<bool> per_event;
-  std::optional<Ticks> interval;
+  std::optional<bool> per_event, shadow;
+  std::optional<Ticks> interval, retrain_every, retrain_window;
   std::map<std::string, std::string> parameters;  // scoring parameters (threshold, top)
 };
 Result<WatchConfig> load_watch_config(const std::string& path);

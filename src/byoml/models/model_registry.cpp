@@ -48,15 +48,13 @@ std::vector<int> ModelRegistry::versions() const {
 
 Result<FileLock> ModelRegistry::lock() const { return FileLock::acquire((fs::path(dir_) / ".lock").string(), on_wait_); }
 
-Result<std::optional<int>> ModelRegistry::current() const {
-  const auto path = fs::path(dir_) / "CURRENT";
-  const std::string repair = fmt::format("`byoml models rollback --model {} --to N` makes version N current", dir_);
+namespace {
+
+// CURRENT or SHADOW: a version number that names a file of the directory; missing is nullopt.
+Result<std::optional<int>> read_pointer(const ModelRegistry& reg, const std::string& name, const std::string& repair) {
+  const auto path = fs::path(reg.dir()) / name;
   std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    if (versions().empty()) return std::optional<int>();
-    return Status(ErrorCode::kCorrupt, fmt::format("{}: CURRENT is missing although the directory holds models; {}",
-                                                   path.string(), repair));
-  }
+  if (!fs::exists(path, ec)) return std::optional<int>();
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   if (!in.good() && !in.eof()) return Status(ErrorCode::kIo, fmt::format("{}: cannot read", path.string()));
@@ -68,10 +66,40 @@ Result<std::optional<int>> ModelRegistry::current() const {
     return Status(ErrorCode::kCorrupt,
                   fmt::format("{}: damaged (it should hold a version number, it holds {} bytes); {}", path.string(),
                               text.size(), repair));
-  if (!fs::exists(path_of(v), ec))
+  if (!fs::exists(reg.path_of(v), ec))
     return Status(ErrorCode::kCorrupt, fmt::format("{}: names version {}, which is not in the directory; {}",
                                                    path.string(), v, repair));
   return std::optional<int>(v);
+}
+
+}  // namespace
+
+Result<std::optional<int>> ModelRegistry::current() const {
+  const std::string repair = fmt::format("`byoml models rollback --model {} --to N` makes version N current", dir_);
+  auto v = read_pointer(*this, "CURRENT", repair);
+  if (v && !*v && !versions().empty())
+    return Status(ErrorCode::kCorrupt, fmt::format("{}: CURRENT is missing although the directory holds models; {}",
+                                                   (fs::path(dir_) / "CURRENT").string(), repair));
+  return v;
+}
+
+Result<std::optional<int>> ModelRegistry::shadow() const {
+  return read_pointer(*this, "SHADOW", "remove it to score without a shadow model");
+}
+
+Result<int> ModelRegistry::promote() {
+  auto held = lock();
+  if (!held) return held.status();
+  auto candidate = shadow();
+  if (!candidate) return candidate.status();
+  if (!*candidate) return Status(ErrorCode::kNotFound, fmt::format("{}: no shadow model to promote", dir_));
+  auto m = load(**candidate);
+  if (!m) return m.status();
+  BYOML_RETURN_IF_ERROR(set_current(**candidate));
+  std::error_code ec;
+  fs::remove(fs::path(dir_) / "SHADOW", ec);
+  if (ec) return Status(ErrorCode::kIo, fmt::format("{}: cannot remove SHADOW: {}", dir_, ec.message()));
+  return **candidate;
 }
 
 Status ModelRegistry::set_current(int version) {
@@ -80,14 +108,15 @@ Status ModelRegistry::set_current(int version) {
   return write_file_atomic((fs::path(dir_) / "CURRENT").string(), fmt::format("{}\n", version));
 }
 
-Result<int> ModelRegistry::add(Model& m) {
+Result<int> ModelRegistry::add(Model& m, bool as_shadow) {
   auto held = lock();
   if (!held) return held.status();
   auto all = versions();
   int v = all.empty() ? 1 : all.back() + 1;
   m.info["version"] = v;
   BYOML_RETURN_IF_ERROR(save_model(m, path_of(v)));
-  BYOML_RETURN_IF_ERROR(set_current(v));
+  if (as_shadow) BYOML_RETURN_IF_ERROR(write_file_atomic((fs::path(dir_) / "SHADOW").string(), fmt::format("{}\n", v)));
+  else BYOML_RETURN_IF_ERROR(set_current(v));
   return v;
 }
 
@@ -126,6 +155,8 @@ std::vector<ModelEntry> ModelRegistry::list() const {
   std::vector<ModelEntry> out;
   auto cur_or = current();
   std::optional<int> cur = cur_or ? *cur_or : std::nullopt;
+  auto shadow_or = shadow();
+  std::optional<int> candidate = shadow_or ? *shadow_or : std::nullopt;
   for (int v : versions()) {
     ModelEntry e;
     e.version = v;
@@ -133,6 +164,7 @@ std::vector<ModelEntry> ModelRegistry::list() const {
     std::error_code ec;
     e.bytes = fs::file_size(e.path, ec);
     e.current = cur && *cur == v;
+    e.shadow = candidate && *candidate == v;
     auto m = load_model(e.path);
     e.info = m ? (*m)->info : nlohmann::json{{"error", m.status().message()}};
     out.push_back(std::move(e));

@@ -2,6 +2,7 @@
 // scoring uses. Rolling back rewrites CURRENT only, so no model is ever lost.
 //
 //   DIR/CURRENT            "3"
+//   DIR/SHADOW             "4": a candidate that scores beside CURRENT until it is promoted (optional)
 //   DIR/model-000001.byoml
 //   DIR/model-000002.byoml ...
 //   DIR/.lock              held while a version is claimed or CURRENT changes
@@ -29,6 +30,7 @@ struct ModelEntry {
   std::string path;
   uint64_t bytes = 0;
   bool current = false;
+  bool shadow = false;
   nlohmann::json info;  // the model's metadata, or {"error": "..."} when it does not load
 };
 
@@ -44,8 +46,13 @@ class ModelRegistry {
   Result<std::optional<int>> current() const;
   std::string path_of(int version) const;
 
-  // Saves the model as the next version (its info gets "version") and makes it current.
-  Result<int> add(Model& m);
+  // Saves the model as the next version (its info gets "version") and makes it current, or with
+  // `as_shadow` the shadow (a candidate; CURRENT stays).
+  Result<int> add(Model& m, bool as_shadow = false);
+  // The candidate version, if any. An error when SHADOW is damaged or names no file.
+  Result<std::optional<int>> shadow() const;
+  // The shadow becomes current, and there is no shadow any more. Returns its version.
+  Result<int> promote();
   Result<std::unique_ptr<Model>> load(std::optional<int> version = std::nullopt) const;
   Status set_current(int version);
   // Back to `to`, or to the newest loadable version older than the current one.

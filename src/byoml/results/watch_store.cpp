@@ -102,7 +102,8 @@ Result<nlohmann::json> watch_cycles(ResultStore& store, const std::string& name)
     return rows->empty() ? nlohmann::json() : (*rows)[0];
   };
   nlohmann::json out;
-  auto last = one("SELECT RunId, Finished, Status, DurationSeconds, Records, Events, Results, ModelVersion, Errors " + mine +
+  auto last = one("SELECT RunId, Finished, Status, DurationSeconds, Records, Events, Results, ModelVersion, Errors, "
+                  "json_extract(Details, '$.shadow_model_version') AS ShadowModelVersion " + mine +
                   " ORDER BY Finished DESC LIMIT 1");
   if (!last) return last.status();
   if (!last->is_null()) {
@@ -111,9 +112,11 @@ Result<nlohmann::json> watch_cycles(ResultStore& store, const std::string& name)
       (*last)["events_per_second"] = (*last)["Events"].get<double>() / seconds;
     out["last_cycle"] = *last;
   }
-  auto ok = one("SELECT ModelVersion " + mine + " AND Status = 'ok' ORDER BY Finished DESC LIMIT 1");
+  auto ok = one("SELECT ModelVersion, json_extract(Details, '$.shadow_model_version') AS Shadow " + mine +
+                " AND Status = 'ok' ORDER BY Finished DESC LIMIT 1");
   if (!ok) return ok.status();
   out["live_model_version"] = ok->is_null() ? nlohmann::json() : (*ok)["ModelVersion"];
+  out["shadow_model_version"] = ok->is_null() ? nlohmann::json() : (*ok)["Shadow"];
   auto failed = one("SELECT RunId, Finished, Errors " + mine + " AND Status = 'failed' ORDER BY Finished DESC LIMIT 1");
   if (!failed) return failed.status();
   out["last_error"] = *failed;

@@ -43,8 +43,8 @@ Result<uint64_t> insert_scored_events(ResultStore& store, const std::vector<std:
                                       const std::string& run_id, int model_version);
 
 // A watcher's cycles as its health rows (byoml_runs, Kind "watch", naming the checkpoint) tell
-// them: the last cycle, the model version of the last good one, the last failure, and the
-// number of cycles by status.
+// them: the last cycle, the live and shadow model versions of the last good one, the last
+// failure, and the number of cycles by status.
 Result<nlohmann::json> watch_cycles(ResultStore& store, const std::string& name);
 
 struct OutboxEntry {
