@@ -312,6 +312,19 @@ TEST_F(Watch, AServiceFromAConfigFileStopsCleanlyOnSigtermAndReportsItsState) {
   ASSERT_EQ(other.code, 0) << other.out;
   EXPECT_EQ(nlohmann::json::parse(other.out)["objects_read"], 48);
   EXPECT_EQ(nlohmann::json::parse(other.out)["events_stored"], 0) << "every event already had its score";
+
+  // A damaged checkpoint stops the watcher with exit 5 and names it; nothing is read past it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE byoml_checkpoints SET Positions = '{\"object\": 7}' WHERE Name = 'nightly'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const auto events_before = column(store, "SELECT count(*) FROM ByomlScoredEvents");
+  auto damaged = run("watch --once --config " + config);
+  EXPECT_EQ(damaged.code, 5) << damaged.out;
+  EXPECT_NE(damaged.out.find("checkpoint nightly"), std::string::npos) << damaged.out;
+  EXPECT_EQ(column(store, "SELECT count(*) FROM ByomlScoredEvents"), events_before);
 }
 
 TEST_F(Watch, TheOutboxKeepsRowsUntilLogsIngestionTakesThemAndSendsEachOnce) {

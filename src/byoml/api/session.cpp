@@ -63,7 +63,8 @@ Status load_checkpoint_positions(ResultStore& store, const std::string& name, Re
   if (!c) return c.status();
   if (!*c) return {};
   auto positions = positions_from_jsonl((*c)->positions, store.path() + " checkpoint " + name);
-  if (!positions) return positions.status();
+  // byoml wrote it in a transaction: a checkpoint that does not parse is a damaged store.
+  if (!positions) return Status(ErrorCode::kCorrupt, positions.status().message());
   read.resume = std::make_shared<const std::vector<ReadPosition>>(std::move(positions).value());
   return {};
 }
