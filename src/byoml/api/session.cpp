@@ -183,9 +183,10 @@ Result<Scored> Session::score(const ScoreJob& job) {
   const std::string kind = shadow ? "shadow" : checkpoint.empty() ? "score" : "watch";
   if (!checkpoint.empty() || shadow)
     out.run_id = stable_run_id(kind, {{"score", out.run_id}, {"checkpoint", checkpoint}});
+  nlohmann::json details = job.health_details;  // kept through the figures added below
+  if (!checkpoint.empty()) details["checkpoint"] = checkpoint;
   nlohmann::json health = health_row(out.run_id, kind, input);
-  if (!checkpoint.empty()) health["Details"] = {{"checkpoint", checkpoint}};
-  if (!job.health_details.empty()) health["Details"].update(job.health_details);
+  if (!details.empty()) health["Details"] = details;
   ScoreRequest req;
   static_cast<JobRequest&>(req) = job_request(input, out.tmpl.get(), out.values, &*allowlist);
   req.model = out.model.get();
@@ -205,8 +206,8 @@ Result<Scored> Session::score(const ScoreJob& job) {
   if (shadow) schema.table += "_Shadow";
   std::vector<std::unique_ptr<ResultSink>> sinks;
   if (store) {
-    sinks.push_back(store_sink(*store, [&]() -> Status {
-      if (shadow) return {};
+    // A shadow run moves nothing but its own rows.
+    sinks.push_back(store_sink(*store, shadow ? std::function<Status()>() : [&]() -> Status {
       if (job.store_events) {
         auto added = insert_scored_events(*store, r.events, out.run_id, out.model_version);
         if (!added) return added.status();
@@ -228,8 +229,7 @@ Result<Scored> Session::score(const ScoreJob& job) {
   health.update(r.table.health);
   health.update({{"Finished", now_text()}, {"Status", "ok"}, {"DurationSeconds", r.seconds},
                  {"ModelVersion", out.model_version}, {"Results", r.results.size()}, {"Details", r.table.figures}});
-  if (!checkpoint.empty()) health["Details"]["checkpoint"] = checkpoint;
-  health["Details"].update(job.health_details);
+  health["Details"].update(details);
   std::vector<ResultSink*> targets;
   for (auto& sink : sinks) targets.push_back(sink.get());
   if (Status st = write_results(targets, out.run_id, schema, r.results, health); !st) return failed(health, st);

@@ -66,6 +66,7 @@ CycleOutcome Watcher::cycle() {
     c.status = candidate.status();
     return c;
   }
+  std::unique_ptr<Model> shadow_model;
   if (*candidate) {
     ScoreJob shadow = job;
     shadow.model_version = **candidate;
@@ -76,6 +77,7 @@ CycleOutcome Watcher::cycle() {
       c.status = scored.status().with_context("shadow model");
       return c;
     }
+    shadow_model = std::move(scored->model);
     c.shadow_version = **candidate;
     job.health_details["shadow_model_version"] = **candidate;
   }
@@ -102,7 +104,7 @@ CycleOutcome Watcher::cycle() {
     else c.delivered.last_error = d.status().message();
   }
   if (scored && o_.retrain_every > 0) {
-    auto trained = maybe_retrain();
+    auto trained = maybe_retrain(*scored->model, shadow_model.get());
     if (trained) c.retrained = *trained;
     else c.status = trained.status().with_context("retraining");
   }
@@ -115,7 +117,7 @@ CycleOutcome Watcher::cycle() {
   return c;
 }
 
-Result<std::optional<int>> Watcher::maybe_retrain() {
+Result<std::optional<int>> Watcher::maybe_retrain(const Model& live, const Model* candidate) {
   auto store = ResultStore::open(session_.store_path(), ResultStore::Mode::kExisting);
   if (!store) return store.status();
   auto checkpoint = load_checkpoint(*store, o_.name);
@@ -123,26 +125,15 @@ Result<std::optional<int>> Watcher::maybe_retrain() {
   if (!*checkpoint || (*checkpoint)->newest.empty()) return std::optional<int>();
   auto newest = parse_timestamp((*checkpoint)->newest);
   if (!newest) return newest.status();
-  auto reg = ModelRegistry::open(o_.model_dir, /*create=*/false);
-  if (!reg) return reg.status();
-  auto live = reg->load();
-  if (!live) return live.status();
   // The newest model (the shadow when there is one) sets the pace, so a pending candidate is not
-  // trained again every cycle.
-  auto candidate = reg->shadow();
-  if (!candidate) return candidate.status();
-  std::unique_ptr<Model> pending;
-  if (*candidate) {
-    auto m = reg->load(**candidate);
-    if (!m) return m.status();
-    pending = std::move(m).value();
-  }
-  const Model& pace = pending ? *pending : **live;
-  // A model trained without an end to its window has no pace: the first check retrains it.
-  const nlohmann::json& end = pace.info.contains("window") ? pace.info["window"]["to"] : nlohmann::json();
+  // trained again every cycle. A model trained without an end to its window has no pace: the
+  // first check retrains it.
+  const Model& pace = candidate ? *candidate : live;
+  nlohmann::json end;
+  if (auto w = pace.info.find("window"); w != pace.info.end() && w->is_object()) end = w->value("to", nlohmann::json());
   auto to = end.is_string() ? parse_timestamp(end.get<std::string>()) : Result<Ticks>(Status(ErrorCode::kNotFound, ""));
   if (to && *newest - *to < o_.retrain_every) return std::optional<int>();
-  auto setup = reconcile_template(**live, nullptr);
+  auto setup = reconcile_template(live, nullptr);
   if (!setup) return setup.status();
   TrainJob job;
   job.input = o_.input;

@@ -67,8 +67,9 @@ class Watcher {
   Ticks interval() const { return interval_; }
 
  private:
-  // Trains a new version when the data has moved `retrain_every` past the newest model's window.
-  Result<std::optional<int>> maybe_retrain();
+  // Trains a new version when the data has moved `retrain_every` past the newest model's window
+  // (the models this cycle scored with).
+  Result<std::optional<int>> maybe_retrain(const Model& live, const Model* candidate);
   Session& session_;
   WatchOptions o_;
   std::vector<AnalyticsRule> rules_;

@@ -22,7 +22,8 @@ Status ensure_watch_schema(ResultStore& store) {
 }
 
 Result<std::optional<Checkpoint>> load_checkpoint(ResultStore& store, const std::string& name) {
-  BYOML_RETURN_IF_ERROR(ensure_watch_schema(store));
+  // Reading makes no tables: `byoml watch status` writes nothing.
+  if (store.columns("byoml_checkpoints").empty()) return std::optional<Checkpoint>();
   Stmt st(store.db(), "SELECT Positions, Cycle, Updated, RunId, Newest FROM byoml_checkpoints WHERE Name = ?1");
   auto rows = st.bind(1, name).rows();
   if (!rows) return rows.status();
@@ -183,7 +184,7 @@ Status note_outbox_failure(ResultStore& store, int64_t id, const std::string& er
 }
 
 Result<uint64_t> outbox_size(ResultStore& store) {
-  BYOML_RETURN_IF_ERROR(ensure_watch_schema(store));
+  if (store.columns("byoml_outbox").empty()) return uint64_t{0};
   auto rows = Stmt(store.db(), "SELECT count(*) AS n FROM byoml_outbox").rows();
   if (!rows) return rows.status();
   return static_cast<uint64_t>((*rows)[0]["n"].get<int64_t>());
