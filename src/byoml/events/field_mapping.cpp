@@ -133,6 +133,12 @@ Result<FieldMapping> FieldMapping::compile(const MappingSpec& spec) {
   return m;
 }
 
+std::vector<bool> FieldMapping::string_extras() const {
+  std::vector<bool> out;
+  for (const auto& e : extras_) out.push_back(e.type == ExtraType::kString);
+  return out;
+}
+
 bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& out, std::string_view& source,
                            ValueKind& kind, MapError& error) const {
   for (const auto& alt : rule.alternatives) {

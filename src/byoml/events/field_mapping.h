@@ -105,6 +105,8 @@ class FieldMapping {
   const std::vector<std::string>& keys() const { return keys_; }
   size_t extra_count() const { return extras_.size(); }
   const std::vector<std::string>& extra_names() const { return extra_names_; }
+  // Per extra column: true when it holds ids in Vocabulary::values, false for numbers.
+  std::vector<bool> string_extras() const;
 
   // Appends the event to `out`, or says why not; kRejected fills `error`, and nothing is appended.
   MapOutcome apply(const RecordFields& fields, const EventFilter& filter, Vocabulary& vocab,

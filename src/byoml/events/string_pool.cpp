@@ -73,9 +73,7 @@ std::optional<uint32_t> StringPool::find(std::string_view s) const {
   return std::nullopt;
 }
 
-uint32_t StringPool::intern(std::string_view s) {
-  if (s == last_) return last_id_;
-  uint64_t h = stable_hash(s);
+uint32_t StringPool::intern(std::string_view s, uint64_t h) {
   uint32_t id = UINT32_MAX;
   for (uint64_t i = h & mask_; slots_[i].id1 != 0; i = (i + 1) & mask_)
     if (slots_[i].hash == h && strings_[slots_[i].id1 - 1] == s) {

@@ -21,7 +21,9 @@ class StringPool {
   StringPool(StringPool&&) = default;
   StringPool& operator=(StringPool&&) = default;
 
-  uint32_t intern(std::string_view s);
+  uint32_t intern(std::string_view s) { return s == last_ ? last_id_ : intern(s, stable_hash(s)); }
+  // `h` must be stable_hash(s) (a worker's pool computed it already).
+  uint32_t intern(std::string_view s, uint64_t h);
   std::optional<uint32_t> find(std::string_view s) const;
   std::string_view str(uint32_t id) const { return strings_[id]; }
   uint64_t hash(uint32_t id) const { return hashes_[id]; }

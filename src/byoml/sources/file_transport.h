@@ -13,6 +13,7 @@ class FileTransport final : public Transport {
   Result<std::vector<InputObject>> list(const std::string& url, const ListHint& hint,
                                         std::vector<SkippedObject>& skipped) const override;
   Result<std::unique_ptr<ByteStream>> open(const InputObject& object, uint64_t offset) const override;
+  void prefetch(const InputObject& object, uint64_t offset) const override;
 };
 
 }  // namespace byoml

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "byoml/sources/export_layout.h"
+#include "byoml/sources/parallel_decode.h"
 #include "byoml/sources/read_ahead.h"
 
 namespace byoml {
@@ -115,21 +117,31 @@ Status read_inputs(const InputPlan& plan, ReadContext& ctx) {
   stats.files_unchanged += plan.unchanged;
   for (const auto& s : plan.skipped) ctx.skip_file(s.path, s.reason);
   ReadAhead ahead(plan.files, ctx.options().download_threads, ctx.options().read_ahead_bytes);
-  for (size_t i = 0; i < plan.files.size(); ++i) {
+  Status failed;
+  // What became of files[i], in input order whatever the number of threads.
+  auto done = [&](size_t i, const Status& st) {
     const InputFile& f = plan.files[i];
-    ctx.begin_object(f.object);
-    auto object = ahead.take(i);
-    Status st = object ? f.decoder->decode(*object, ctx) : object.status();
-    ++stats.files_by_format[f.decoder->name];
-    ctx.end_object(f.object, st.is_ok());
     if (st.is_ok()) {
       ++stats.files_read;
     } else if (st.code() == ErrorCode::kPermission || st.code() == ErrorCode::kTransient) {
-      ctx.flush();
-      return st.with_context(f.object.name);
+      failed = st.with_context(f.object.name);
+      return false;
     } else {
       ctx.skip_file(f.object.name, st.message());
     }
+    return true;
+  };
+  unsigned threads = ctx.options().read_threads ? ctx.options().read_threads : std::thread::hardware_concurrency();
+  threads = static_cast<unsigned>(std::min<size_t>(std::max(1u, threads), plan.files.size()));
+  if (threads > 1) {
+    decode_in_parallel(plan.files, ahead, ctx, threads, done);
+  } else {
+    for (size_t i = 0; i < plan.files.size(); ++i)
+      if (!done(i, decode_object(plan.files[i], ahead, i, ctx))) break;
+  }
+  if (!failed.is_ok()) {
+    ctx.flush();
+    return failed;
   }
   stats.positions.insert(stats.positions.end(), plan.carried.begin(), plan.carried.end());
   // In name order, whatever was read: the same state is the same text (a run id depends on it).

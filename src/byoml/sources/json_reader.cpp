@@ -58,8 +58,11 @@ class JsonRows {
       }
       switch (type) {
         case ondemand::json_type::string: {
-          std::string_view s;
-          if (auto e = v.get_string().get(s)) return e;
+          // Most values hold no escape: they are used in place, not copied out unescaped.
+          std::string_view s = v.raw_json_token();
+          s = s.substr(1, s.find_last_of('"') - 1);
+          if (std::memchr(s.data(), '\\', s.size()) != nullptr)
+            if (auto e = v.get_string().get(s)) return e;
           f.set(slot, s, ValueKind::kString);
           break;
         }
@@ -167,33 +170,24 @@ error_code finish(ondemand::document& doc) {
 }
 
 // A file that is one JSON document spread over lines (a pretty-printed Event Hub message, an
-// array of rows) rather than JSON Lines: the first non-blank line is "{" alone, or starts with
-// "[" without being a complete value itself. Only the first line is looked at, and no more of
-// it than a record may hold.
-bool looks_like_document(const InputObject& in, uint64_t max_record_bytes) {
-  LineReader lines(max_record_bytes, 64 * 1024);
-  if (!lines.open(in)) return false;
-  Line line;
-  while (lines.next(line)) {
-    if (line.too_long) return false;
-    std::string_view t = line.text;
-    size_t a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
-    if (a == std::string_view::npos) continue;
-    t = t.substr(a, b - a + 1);
-    if (t == "{") return true;
-    if (t.front() != '[') return false;
-    ondemand::parser parser;
-    ondemand::document doc;
-    if (parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc)) return true;
-    ondemand::array arr;
-    // A complete array on one line is a bad JSON Lines row (rejected as not an object), not a document.
-    if (doc.get_array().get(arr)) return true;
-    for (auto e : arr) {
-      if (e.error()) return true;
-    }
-    return finish(doc) != SUCCESS;
+// array of rows) rather than JSON Lines: its first non-blank line is "{" alone, or starts with
+// "[" without being a complete value itself.
+bool starts_document(const Line& line) {
+  std::string_view t = line.text;
+  size_t a = t.find_first_not_of(" \t\r"), b = t.find_last_not_of(" \t\r");
+  t = t.substr(a, b - a + 1);
+  if (t == "{") return true;
+  if (t.front() != '[') return false;
+  ondemand::parser parser;
+  ondemand::document doc;
+  if (parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc)) return true;
+  ondemand::array arr;
+  // A complete array on one line is a bad JSON Lines row (rejected as not an object), not a document.
+  if (doc.get_array().get(arr)) return true;
+  for (auto e : arr) {
+    if (e.error()) return true;
   }
-  return false;
+  return finish(doc) != SUCCESS;
 }
 
 // One JSON value per file. The file is read whole, so it must fit --max-document-bytes, and it
@@ -285,21 +279,19 @@ Result<std::optional<padded_string>> load_document(const InputObject& in, const 
 }  // namespace
 
 Status decode_json(const InputObject& in, ReadContext& ctx) {
-  // A resumed read (in.start > 0) continues JSON Lines; a document is never read in part.
-  if (in.start == 0 && looks_like_document(in, ctx.options().max_record_bytes)) {
-    auto document = load_document(in, ctx);
-    if (!document) return document.status();
-    if (*document) return read_document(**document, ctx);
-  }
   LineReader lines(ctx.options().max_record_bytes);
   BYOML_RETURN_IF_ERROR(lines.open(in, in.start));
   ondemand::parser parser;
   JsonRows rows(ctx);
   RecordFields fields;
   Line line;
+  // Only the first line of an object tells a document from JSON Lines; a resumed read
+  // (in.start > 0) continues JSON Lines, as a document is never read in part.
+  bool first = in.start == 0;
   ctx.reached(in.start);
   while (lines.next(line)) {
     if (line.too_long) {
+      first = false;
       ctx.reject({line.number, line.offset}, "line_too_long", "",
                  fmt::format("line of {} bytes exceeds --max-record-bytes ({})", line.full_length,
                              ctx.options().max_record_bytes),
@@ -307,9 +299,14 @@ Status decode_json(const InputObject& in, ReadContext& ctx) {
       ctx.reached(line.end);
       continue;
     }
-    if (line.text.find_first_not_of(" \t") == std::string_view::npos) {
+    if (line.text.find_first_not_of(" \t\r") == std::string_view::npos) {
       ctx.reached(line.end);
       continue;
+    }
+    if (first && (first = false, starts_document(line))) {
+      auto document = load_document(in, ctx);
+      if (!document) return document.status();
+      if (*document) return read_document(**document, ctx);
     }
     ondemand::document doc;
     error_code e = parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc);

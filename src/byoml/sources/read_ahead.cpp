@@ -100,14 +100,26 @@ void ReadAhead::work() {
   }
 }
 
+void ReadAhead::prefetch_local(size_t i) {
+  hinted_ = std::max(hinted_, i + 1);
+  uint64_t ahead = 0;
+  for (size_t j = i + 1; j < hinted_; ++j) ahead += files_[j].object.size - files_[j].object.start;
+  for (; hinted_ < files_.size() && ahead < kLocalAheadBytes; ++hinted_) {
+    const InputObject& o = files_[hinted_].object;
+    if (!o.transport || o.transport->remote()) continue;
+    o.transport->prefetch(o, o.start);
+    ahead += o.size - o.start;
+  }
+}
+
 Result<InputObject> ReadAhead::take(size_t i) {
   InputObject o = files_[i].object;
-  if (workers_.empty()) return o;
   Slot slot;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (i > 0) slots_[i - 1] = Slot();  // the previous object is done with
-    current_ = i;
+    prefetch_local(i);
+    if (workers_.empty()) return o;
+    current_ = std::max(current_, i);
     cv_.notify_all();
     cv_.wait(lock, [&] { return slots_[i].done; });
     slot = std::move(slots_[i]);

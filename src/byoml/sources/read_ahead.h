@@ -1,8 +1,9 @@
-// Downloads the next remote objects of a read while the current one is decoded, on
-// `threads` threads, each object whole into memory. Memory stays bounded: at most `threads`
-// objects are held ahead of the decoder, and an object larger than its share of `budget` is
-// not fetched ahead but streamed by the decoder itself. Local objects are never fetched ahead
-// (the page cache and read-ahead of the kernel do it better).
+// Brings the next objects of a read in while the current ones are decoded. Remote objects are
+// downloaded on `threads` threads, each whole into memory. Memory stays bounded: at most
+// `threads` objects are held ahead of the decoders, and an object larger than its share of
+// `budget` is not fetched ahead but streamed by its decoder. Local objects are not copied: the
+// kernel is asked to read the next kLocalAheadBytes of them into the page cache (prefetch), so
+// a cold disk is read while the decoders work.
 #pragma once
 
 #include <condition_variable>
@@ -21,7 +22,8 @@ class ReadAhead {
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
 
-  // files[i] to decode: its bytes come from memory when it was fetched ahead. Call in order.
+  // files[i] to decode: its bytes come from memory when it was fetched ahead. Each object is
+  // taken once, in about the order of the files; decoders on several threads may call it at once.
   Result<InputObject> take(size_t i);
 
  private:
@@ -31,8 +33,10 @@ class ReadAhead {
     Status error;
     std::shared_ptr<const std::string> bytes;
   };
+  static constexpr uint64_t kLocalAheadBytes = 64u << 20;
   void work();
   bool eligible(const InputObject& o) const;
+  void prefetch_local(size_t i);  // under mu_
 
   const std::vector<InputFile>& files_;
   unsigned threads_;
@@ -41,7 +45,8 @@ class ReadAhead {
   std::condition_variable cv_;
   std::vector<Slot> slots_;
   size_t next_ = 0;     // the next object a worker takes
-  size_t current_ = 0;  // the object the decoder is at
+  size_t current_ = 0;  // the furthest object a decoder has taken
+  size_t hinted_ = 0;   // local objects before this one have been prefetched
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };

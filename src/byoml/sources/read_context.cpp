@@ -31,6 +31,9 @@ const ParamTable<ReadOptions>& reader_params() {
                    "Lines is read whole; a larger one is refused. JSON Lines files have no such limit.",
                    1024, double(1ull << 34))
         .add("batch_events", &ReadOptions::batch_events, "Events handed to the next stage at a time.", 1, 1 << 24)
+        .add("read_threads", &ReadOptions::read_threads,
+             "Objects (files, blobs, partitions) decoded at once, 0 for one per core. Results do not depend on it.",
+             0, 256)
         .add("download_threads", &ReadOptions::download_threads,
              "Blob storage: blobs downloaded at once, ahead of the decoder.", 1, 64)
         .with_unit(ParamType::kBytes, "read_ahead_bytes", &ReadOptions::read_ahead_bytes,
@@ -88,7 +91,39 @@ void ReadContext::reject(Position at, std::string kind, std::string field, std::
 
 void ReadContext::record_reject(Reject r) {
   ++stats_.rejected;
-  rejects_.add(std::move(r));
+  if (!hold_) return rejects_.add(std::move(r));
+  held_bytes_ += r.raw.size() + r.message.size() + sizeof(Reject);
+  held_.push_back(std::move(r));
+  if (held_bytes_ > kHeldRejectBytes) flush();
+}
+
+std::vector<Reject> ReadContext::take_rejects() {
+  held_bytes_ = 0;
+  return std::exchange(held_, {});
+}
+
+void ReadContext::append_rows(const EventBatch& rows, const VocabularyMap& map) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    map.append_row(rows, i, batch_);
+    if (batch_.size() >= options_.batch_events) flush();
+  }
+}
+
+void ReadStats::absorb(ReadStats&& o) {
+  files_read += o.files_read;
+  files_pruned += o.files_pruned;
+  bytes_read += o.bytes_read;
+  records += o.records;
+  events += o.events;
+  newest = std::max(newest, o.newest);
+  filtered_out += o.filtered_out;
+  outside_window += o.outside_window;
+  rejected += o.rejected;
+  std::move(o.skipped_files.begin(), o.skipped_files.end(), std::back_inserter(skipped_files));
+  for (const auto& [format, n] : o.files_by_format) files_by_format[format] += n;
+  files_unchanged += o.files_unchanged;
+  lines_deferred += o.lines_deferred;
+  std::move(o.positions.begin(), o.positions.end(), std::back_inserter(positions));
 }
 
 void ReadContext::skip_file(const std::string& path, std::string reason) {
@@ -96,7 +131,7 @@ void ReadContext::skip_file(const std::string& path, std::string reason) {
 }
 
 void ReadContext::flush() {
-  if (batch_.empty()) return;
+  if (batch_.empty() && held_.empty()) return;
   if (sink_) sink_(batch_);
   batch_.clear();
 }

@@ -13,6 +13,7 @@
 #include "byoml/common/params.h"
 #include "byoml/events/event_batch.h"
 #include "byoml/events/field_mapping.h"
+#include "byoml/events/vocabulary_map.h"
 #include "byoml/sources/read_position.h"
 #include "byoml/sources/rejects.h"
 #include "byoml/sources/transport.h"
@@ -26,6 +27,7 @@ struct ReadOptions {
   uint64_t max_record_bytes = 4u << 20;   // a longer line is rejected, not buffered
   uint64_t max_document_bytes = 256u << 20;  // a whole-file JSON document is read whole up to this
   size_t batch_events = 65536;
+  unsigned read_threads = 0;              // objects decoded at once; 0: one per core
   unsigned download_threads = 4;          // remote objects fetched ahead of the decoder at once
   uint64_t read_ahead_bytes = 256u << 20; // memory for objects fetched ahead (bounds their size too)
   // Positions an earlier read ended at (sources/read_position.h): unchanged objects are not
@@ -58,6 +60,9 @@ struct ReadStats {
   uint64_t lines_deferred = 0;   // an unfinished last line of a growing object, left for the next read
   // Where the next read of each listed object starts (unchanged and unread ones included).
   std::vector<ReadPosition> positions;
+
+  // Adds what another context counted (a worker's, for one object) to these.
+  void absorb(ReadStats&& other);
 };
 
 using BatchSink = std::function<void(const EventBatch&)>;
@@ -70,6 +75,7 @@ class ReadContext {
   const FieldMapping& mapping() const { return mapping_; }
   ReadStats& stats() { return stats_; }
   RejectLog& rejects() { return rejects_; }
+  Vocabulary& vocabulary() { return vocab_; }
 
   // A record's fields are complete: map, filter, append, and flush a full batch.
   // `raw` is only read when the record is rejected.
@@ -87,7 +93,16 @@ class ReadContext {
   // Hands over what is left in the batch; call once at the end of a read.
   void flush();
 
+  // A worker's context (sources/parallel_decode.h) holds its rejects for take_rejects() instead
+  // of logging them, so that they join the read's log in input order; flush() then hands them
+  // over too, and a flush comes early when they grow large.
+  void hold_rejects() { hold_ = true; }
+  std::vector<Reject> take_rejects();
+  // Appends rows a worker decoded, its ids translated by `map`, flushing full batches as emit() does.
+  void append_rows(const EventBatch& rows, const VocabularyMap& map);
+
  private:
+  static constexpr size_t kHeldRejectBytes = 16u << 20;
   void record_reject(Reject r);  // counts a reject of a record already counted in stats_.records
 
   FieldMapping& mapping_;
@@ -100,6 +115,9 @@ class ReadContext {
   MapError error_;
   std::string source_, object_;
   std::optional<uint64_t> reached_;
+  bool hold_ = false;
+  std::vector<Reject> held_;
+  size_t held_bytes_ = 0;
 };
 
 }  // namespace byoml

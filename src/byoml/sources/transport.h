@@ -85,6 +85,9 @@ class Transport : public std::enable_shared_from_this<Transport> {
   virtual Result<std::unique_ptr<ByteStream>> open(const InputObject& object, uint64_t offset) const = 0;
   // Objects far away (over a network): worth fetching ahead of the decoder in parallel.
   virtual bool remote() const { return false; }
+  // The object will be read soon, from `offset`: a local source may start bringing it in
+  // (the page cache) while the decoder works on what comes before it.
+  virtual void prefetch(const InputObject& /*object*/, uint64_t /*offset*/) const {}
   // Tells the source that everything before `positions` is stored (a Kafka consumer group's
   // offsets); a no-op for sources that keep no state of their readers.
   virtual Status commit(const std::vector<ReadPosition>& /*positions*/) const { return {}; }
