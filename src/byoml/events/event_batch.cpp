@@ -8,37 +8,35 @@
 namespace byoml {
 namespace {
 
-// Every export row carries a GUID: a table lookup per digit keeps parsing it cheap.
+// Every export row carries a GUID: a table lookup per digit, and one test at the end instead
+// of a branch per character, keep parsing it cheap.
 struct HexTable {
-  int8_t v[256];
+  uint8_t v[256];
   constexpr HexTable() : v() {
-    for (int i = 0; i < 256; ++i) v[i] = -1;
-    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<int8_t>(i);
-    for (int i = 0; i < 6; ++i) v['a' + i] = v['A' + i] = static_cast<int8_t>(10 + i);
+    for (int i = 0; i < 256; ++i) v[i] = 0x80;  // not a hex digit
+    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 6; ++i) v['a' + i] = v['A' + i] = static_cast<uint8_t>(10 + i);
   }
 };
 constexpr HexTable kHex;
-
-int hex_value(char c) { return kHex.v[static_cast<unsigned char>(c)]; }
+// Where the 32 digits of 8-4-4-4-12 are.
+constexpr uint8_t kDigitAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
+                                  19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
 
 bool parse_guid(std::string_view s, uint64_t& hi, uint64_t& lo) {
   if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);
-  if (s.size() != 36) return false;
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
   uint64_t parts[2] = {0, 0};
-  int n = 0;
-  for (size_t i = 0; i < 36; ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-      continue;
+  uint8_t bad = 0;
+  for (int half = 0; half < 2; ++half)
+    for (int i = 0; i < 16; ++i) {
+      uint8_t v = kHex.v[static_cast<unsigned char>(s[kDigitAt[half * 16 + i]])];
+      bad |= v;
+      parts[half] = (parts[half] << 4) | (v & 15u);
     }
-    int v = hex_value(s[i]);
-    if (v < 0) return false;
-    parts[n / 16] = (parts[n / 16] << 4) | static_cast<uint64_t>(v);
-    ++n;
-  }
   hi = parts[0];
   lo = parts[1];
-  return true;
+  return (bad & 0x80) == 0;
 }
 
 }  // namespace

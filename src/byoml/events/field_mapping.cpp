@@ -1,5 +1,8 @@
 #include "byoml/events/field_mapping.h"
 
+#include "byoml/common/bytes.h"
+#include "byoml/events/vocabulary_map.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,11 +10,6 @@
 
 namespace byoml {
 namespace {
-
-void ascii_lower(std::string& s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-}
 
 bool is_placeholder(std::string_view v) { return v.empty() || v == "-"; }
 
@@ -86,6 +84,7 @@ Result<FieldMapping::Rule> FieldMapping::compile_rule(const FieldRule& in, const
       part.slot = slot;
     }
     if (src.empty()) return Status(ErrorCode::kInvalidArgument, fmt::format("mapping for {}: empty field name", logical));
+    if (alt.parts.size() == 1) alt.field = alt.parts[0].slot;
     rule.alternatives.push_back(std::move(alt));
   }
   return rule;
@@ -142,18 +141,18 @@ std::vector<bool> FieldMapping::string_extras() const {
 bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& out, std::string_view& source,
                            ValueKind& kind, MapError& error) const {
   for (const auto& alt : rule.alternatives) {
-    if (alt.parts.size() == 1 && alt.parts[0].slot >= 0) {
-      const FieldValue& v = f.get(alt.parts[0].slot);
+    if (alt.field >= 0) {
+      const FieldValue& v = f.get(alt.field);
       if (v.kind == ValueKind::kAbsent || v.kind == ValueKind::kNull) continue;
       if (v.kind == ValueKind::kComposite) {
         error = {"wrong_type", alt.label, "wrong type: expected a string or number, got an object or array"};
         return false;
       }
       if (is_placeholder(v.text)) continue;
-      out.assign(v.text);
+      if (rule.lowercase) assign_ascii_lower(out, v.text);
+      else out.assign(v.text);
       source = alt.label;
       kind = v.kind;
-      if (rule.lowercase) ascii_lower(out);
       return true;
     }
     out.clear();
@@ -177,7 +176,7 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
     if (!complete) continue;
     source = alt.label;
     kind = ValueKind::kString;
-    if (rule.lowercase) ascii_lower(out);
+    if (rule.lowercase) assign_ascii_lower(out, out);
     return true;
   }
   if (!rule.default_value.empty()) {
@@ -189,26 +188,26 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
   return false;
 }
 
-MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
-                               MapError& error) {
+MapOutcome FieldMapping::map(const RecordFields& f, const EventFilter& filter, const Vocabulary& vocab,
+                             MappedEvent& ev, MapError& error) const {
   error = {};
   std::string_view source;
   ValueKind kind = ValueKind::kAbsent;
-  std::string& s = scratch_;
+  std::string& s = ev.scratch;
 
-  uint32_t event_id = 0;
+  ev.event_id = 0;
   if (resolve(event_id_, f, s, source, kind, error)) {
     uint64_t v = 0;
     if (kind == ValueKind::kBool || !parse_uint(s, v) || v > UINT32_MAX) {
       error = {"bad_value", std::string(source), fmt::format("expected an event id (integer), got \"{}\"", shown(s))};
       return MapOutcome::kRejected;
     }
-    event_id = static_cast<uint32_t>(v);
+    ev.event_id = static_cast<uint32_t>(v);
   } else if (!error.kind.empty()) {
     return MapOutcome::kRejected;
   }
   if (!filter.event_ids.empty() &&
-      std::find(filter.event_ids.begin(), filter.event_ids.end(), event_id) == filter.event_ids.end())
+      std::find(filter.event_ids.begin(), filter.event_ids.end(), ev.event_id) == filter.event_ids.end())
     return MapOutcome::kFilteredOut;
 
   if (!resolve(time_, f, s, source, kind, error)) {
@@ -221,104 +220,124 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
     return MapOutcome::kRejected;
   }
   if (!filter.window.contains(*t)) return MapOutcome::kOutsideWindow;
+  ev.time = *t;
 
   bool in_scope = scope_event_ids_.empty() ||
-                  std::binary_search(scope_event_ids_.begin(), scope_event_ids_.end(), event_id);
+                  std::binary_search(scope_event_ids_.begin(), scope_event_ids_.end(), ev.event_id);
 
-  // Resolves a string rule into a pool; a missing required field is an error.
-  auto intern = [&](const Rule& rule, StringPool& pool, bool required, const char* logical, uint32_t& id,
-                    std::string* keep) -> bool {
-    if (!resolve(rule, f, s, source, kind, error)) {
-      if (!error.kind.empty()) return false;
-      if (required && in_scope) {
-        error = {"missing_field", rule.alternatives.empty() ? logical : rule.alternatives.front().label,
-                 fmt::format("missing: no source field for {}", logical)};
-        return false;
-      }
-      id = 0;
-      if (keep) keep->clear();
-      return true;
+  // Resolves a string field; a missing required one is an error, another is left empty.
+  auto text = [&](const Rule& rule, bool required, const char* logical, std::string& out) -> bool {
+    if (resolve(rule, f, out, source, kind, error)) return true;
+    out.clear();
+    if (!error.kind.empty()) return false;
+    if (required && in_scope) {
+      error = {"missing_field", rule.alternatives.empty() ? logical : rule.alternatives.front().label,
+               fmt::format("missing: no source field for {}", logical)};
+      return false;
     }
-    id = pool.intern(s);
-    if (keep) *keep = s;
     return true;
   };
-
-  uint32_t tenant, user, machine, resource, ip;
-  std::string& machine_name = scratch2_;
-  if (!intern(tenant_, vocab.tenants, require_tenant_, "tenant", tenant, nullptr)) return MapOutcome::kRejected;
-  if (!intern(user_, vocab.users, require_user_, "user", user, nullptr)) return MapOutcome::kRejected;
-  std::string_view user_name = vocab.users.str(user);
-  if (!intern(machine_, vocab.machines, require_machine_, "machine", machine, &machine_name))
-    return MapOutcome::kRejected;
-
-  if (!resolve(resource_, f, s, source, kind, error)) {
-    if (!error.kind.empty()) return MapOutcome::kRejected;
-    if (require_resource_ && in_scope) {
-      error = {"missing_field", resource_.alternatives.empty() ? "resource" : resource_.alternatives.front().label,
-               "missing: no source field for resource"};
-      return MapOutcome::kRejected;
-    }
-    resource = 0;
-  } else {
-    if (scope_ == ResourceScope::kMachineShare && !machine_name.empty()) {
-      if (s.rfind("\\\\*\\", 0) == 0) s = "\\\\" + machine_name + s.substr(3);
-      else if (s.rfind("\\\\", 0) != 0) s = machine_name + "\\" + s;
-    }
-    resource = vocab.resources.intern(s);
+  if (!text(tenant_, require_tenant_, "tenant", ev.text[MappedEvent::kTenant])) return MapOutcome::kRejected;
+  if (!text(user_, require_user_, "user", ev.text[MappedEvent::kUser])) return MapOutcome::kRejected;
+  const std::string& machine = ev.text[MappedEvent::kMachine];
+  if (!text(machine_, require_machine_, "machine", ev.text[MappedEvent::kMachine])) return MapOutcome::kRejected;
+  std::string& resource = ev.text[MappedEvent::kResource];
+  if (!text(resource_, require_resource_, "resource", resource)) return MapOutcome::kRejected;
+  if (scope_ == ResourceScope::kMachineShare && !resource.empty() && !machine.empty()) {
+    if (resource.rfind("\\\\*\\", 0) == 0) resource.replace(2, 1, machine);
+    else if (resource.rfind("\\\\", 0) != 0) resource.insert(0, 1, '\\').insert(0, machine);
   }
-  if (!intern(source_ip_, vocab.addresses, false, "source_ip", ip, nullptr)) return MapOutcome::kRejected;
+  if (!text(source_ip_, false, "source_ip", ev.text[MappedEvent::kSourceIp])) return MapOutcome::kRejected;
 
-  AccountType type = AccountType::kUnknown;
+  ev.type = AccountType::kUnknown;
   if (resolve(account_type_, f, s, source, kind, error)) {
-    ascii_lower(s);
-    if (s == "user") type = AccountType::kUser;
-    else if (s == "machine") type = AccountType::kMachine;
+    assign_ascii_lower(s, s);
+    if (s == "user") ev.type = AccountType::kUser;
+    else if (s == "machine") ev.type = AccountType::kMachine;
   } else if (!error.kind.empty()) {
     return MapOutcome::kRejected;
   }
-  if (type == AccountType::kUnknown && !user_name.empty())
-    type = user_name.back() == '$' ? AccountType::kMachine : AccountType::kUser;
+  const std::string& user = ev.text[MappedEvent::kUser];
+  if (ev.type == AccountType::kUnknown && !user.empty())
+    ev.type = user.back() == '$' ? AccountType::kMachine : AccountType::kUser;
 
-  RecordId rid;
-  if (resolve(record_id_, f, s, source, kind, error)) rid = RecordId::from_text(s);
+  ev.record_id = {};
+  if (resolve(record_id_, f, s, source, kind, error)) ev.record_id = RecordId::from_text(s);
   else if (!error.kind.empty()) return MapOutcome::kRejected;
 
-  // Extras are resolved before anything is appended so a bad one leaves the batch untouched.
-  uint64_t extra_values[kMaxExtras];
+  ev.extras.resize(extras_.size());
+  ev.extra_text.resize(extras_.size());
+  ev.extra_hash.resize(extras_.size());
   for (size_t i = 0; i < extras_.size(); ++i) {
     const Extra& e = extras_[i];
-    if (!resolve(e.rule, f, s, source, kind, error)) {
+    std::string& out = ev.extra_text[i];
+    ev.extras[i] = 0;
+    if (!resolve(e.rule, f, out, source, kind, error)) {
+      out.clear();
       if (!error.kind.empty()) return MapOutcome::kRejected;
-      extra_values[i] = 0;
       continue;
     }
-    if (e.type == ExtraType::kNumber) {
-      if (!parse_uint(s, extra_values[i])) {
-        // Events the template does not model keep going: their extras are never used.
-        if (!in_scope) {
-          extra_values[i] = 0;
-          continue;
-        }
-        error = {"bad_value", std::string(source), fmt::format("expected a number (decimal or 0x-hex), got \"{}\"", shown(s))};
-        return MapOutcome::kRejected;
+    if (e.type == ExtraType::kString) continue;
+    if (!parse_uint(out, ev.extras[i])) {
+      // Events the template does not model keep going: their extras are never used.
+      if (!in_scope) {
+        ev.extras[i] = 0;
+        out.clear();
+        continue;
       }
-    } else {
-      extra_values[i] = vocab.values.intern(s);
+      error = {"bad_value", std::string(source), fmt::format("expected a number (decimal or 0x-hex), got \"{}\"", shown(out))};
+      return MapOutcome::kRejected;
     }
+    out.clear();
   }
 
-  out.time.push_back(*t);
-  out.tenant.push_back(tenant);
-  out.user.push_back(user);
-  out.account_type.push_back(type);
-  out.machine.push_back(machine);
-  out.resource.push_back(resource);
-  out.source_ip.push_back(ip);
-  out.event_id.push_back(event_id);
-  out.record_id.push_back(rid);
-  for (size_t i = 0; i < extras_.size(); ++i) out.extra[i].push_back(extra_values[i]);
+  // Start fetching the table slots intern() will look at.
+  for (size_t k = 0; k < MappedEvent::kStrings; ++k) {
+    ev.hash[k] = stable_hash(ev.text[k]);
+    (vocab.*kVocabularyPools[k]).prefetch(ev.hash[k]);
+  }
+  for (size_t i = 0; i < extras_.size(); ++i) {
+    if (extras_[i].type != ExtraType::kString) continue;
+    ev.extra_hash[i] = stable_hash(ev.extra_text[i]);
+    vocab.values.prefetch(ev.extra_hash[i]);
+  }
   return MapOutcome::kAppended;
+}
+
+void FieldMapping::intern(std::span<MappedEvent> events, Vocabulary& vocab) const {
+  // Two passes: the first finds each string's slot (fetched by map()) and starts fetching the
+  // stored text it points to; the second compares and interns, in order.
+  for (const auto& ev : events)
+    for (size_t k = 0; k < MappedEvent::kStrings; ++k) (vocab.*kVocabularyPools[k]).prefetch_text(ev.hash[k]);
+  for (auto& ev : events) {
+    for (size_t k = 0; k < MappedEvent::kStrings; ++k)
+      ev.id[k] = (vocab.*kVocabularyPools[k]).intern(ev.text[k], ev.hash[k]);
+    for (size_t i = 0; i < extras_.size(); ++i)
+      if (extras_[i].type == ExtraType::kString) ev.extras[i] = vocab.values.intern(ev.extra_text[i], ev.extra_hash[i]);
+  }
+}
+
+void FieldMapping::append(const MappedEvent& ev, EventBatch& out) const {
+  out.time.push_back(ev.time);
+  out.tenant.push_back(ev.id[MappedEvent::kTenant]);
+  out.user.push_back(ev.id[MappedEvent::kUser]);
+  out.account_type.push_back(ev.type);
+  out.machine.push_back(ev.id[MappedEvent::kMachine]);
+  out.resource.push_back(ev.id[MappedEvent::kResource]);
+  out.source_ip.push_back(ev.id[MappedEvent::kSourceIp]);
+  out.event_id.push_back(ev.event_id);
+  out.record_id.push_back(ev.record_id);
+  for (size_t i = 0; i < extras_.size(); ++i) out.extra[i].push_back(ev.extras[i]);
+}
+
+MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
+                               MapError& error) {
+  MappedEvent ev;
+  MapOutcome outcome = map(f, filter, vocab, ev, error);
+  if (outcome != MapOutcome::kAppended) return outcome;
+  intern({&ev, 1}, vocab);
+  append(ev, out);
+  return outcome;
 }
 
 }  // namespace byoml

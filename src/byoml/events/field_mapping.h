@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -82,6 +83,24 @@ class RecordFields {
 
 enum class MapOutcome { kAppended, kFilteredOut, kOutsideWindow, kRejected };
 
+// A record mapped to an event whose strings are not interned yet (FieldMapping::map). Interning
+// is left to FieldMapping::intern over many events at once, so that their hash-table lookups
+// overlap instead of waiting on memory one by one.
+struct MappedEvent {
+  enum StringField { kTenant, kUser, kMachine, kResource, kSourceIp, kStrings };
+  Ticks time = 0;
+  uint32_t event_id = 0;
+  AccountType type = AccountType::kUnknown;
+  RecordId record_id;
+  std::array<std::string, kStrings> text;  // "" when absent (id 0)
+  std::array<uint64_t, kStrings> hash{};
+  std::array<uint32_t, kStrings> id{};     // set by intern()
+  std::vector<uint64_t> extras;            // numbers, and ids of string extras once interned
+  std::vector<std::string> extra_text;     // string extras, per column ("" for number columns)
+  std::vector<uint64_t> extra_hash;
+  std::string scratch;
+};
+
 // A failed mapping: which source field and why (e.g. field "TimeGenerated": invalid time ...).
 struct MapError {
   std::string kind;   // missing_field, wrong_type or bad_value
@@ -108,9 +127,17 @@ class FieldMapping {
   // Per extra column: true when it holds ids in Vocabulary::values, false for numbers.
   std::vector<bool> string_extras() const;
 
-  // Appends the event to `out`, or says why not; kRejected fills `error`, and nothing is appended.
-  MapOutcome apply(const RecordFields& fields, const EventFilter& filter, Vocabulary& vocab,
-                   EventBatch& out, MapError& error);
+  // Maps a record to `event` (kAppended), or says why not; kRejected fills `error`. The
+  // vocabulary is only read, to start fetching the table slots intern() will need.
+  MapOutcome map(const RecordFields& fields, const EventFilter& filter, const Vocabulary& vocab, MappedEvent& event,
+                 MapError& error) const;
+  // Interns the strings of mapped events, in order (ids follow first appearance).
+  void intern(std::span<MappedEvent> events, Vocabulary& vocab) const;
+  // Appends an interned event.
+  void append(const MappedEvent& event, EventBatch& out) const;
+  // map, intern and append, for one record.
+  MapOutcome apply(const RecordFields& fields, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
+                   MapError& error);
 
  private:
   struct Part {
@@ -118,6 +145,7 @@ class FieldMapping {
     int slot = -1;  // -1: literal
   };
   struct Alternative {
+    int field = -1;  // the slot, when the alternative is one field alone (most are)
     std::vector<Part> parts;
     std::string label;  // as written in the template, for messages
   };
@@ -135,7 +163,7 @@ class FieldMapping {
     return (k.size() * 31 + static_cast<unsigned char>(k.front()) * 7 + static_cast<unsigned char>(k.back())) & 255;
   }
   Result<Rule> compile_rule(const FieldRule& rule, const char* logical);
-  // Resolves a rule to text in scratch_. Returns false when no alternative matched; sets
+  // Resolves a rule to text in `out`. Returns false when no alternative matched; sets
   // `source` to the label of the alternative used.
   bool resolve(const Rule& rule, const RecordFields& f, std::string& scratch, std::string_view& source,
                ValueKind& kind, MapError& error) const;
@@ -148,7 +176,6 @@ class FieldMapping {
   ResourceScope scope_ = ResourceScope::kMachineShare;
   std::vector<uint32_t> scope_event_ids_;
   bool require_user_ = false, require_resource_ = false, require_machine_ = false, require_tenant_ = false;
-  std::string scratch_, scratch2_;
 };
 
 // Parses an unsigned integer written in decimal or as 0x-hex ("0x000000002276d109" == "0x2276d109").

@@ -25,6 +25,10 @@ class StringPool {
   // `h` must be stable_hash(s) (a worker's pool computed it already).
   uint32_t intern(std::string_view s, uint64_t h);
   std::optional<uint32_t> find(std::string_view s) const;
+  // Start fetching what intern(s, h) will read: the slot, then (once the slot has arrived) the
+  // text it points to. Interning many strings, issuing these first lets the misses overlap.
+  void prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
+  void prefetch_text(uint64_t h) const;
   std::string_view str(uint32_t id) const { return strings_[id]; }
   uint64_t hash(uint32_t id) const { return hashes_[id]; }
   uint32_t size() const { return static_cast<uint32_t>(strings_.size()); }
@@ -38,8 +42,10 @@ class StringPool {
   std::vector<std::string_view> strings_;
   std::vector<uint64_t> hashes_;
   struct Slot {
-    uint64_t hash;  // kept beside the id so a probe needs no second memory access
-    uint32_t id1;   // id + 1, 0 = empty
+    uint64_t hash;     // kept beside the text so a probe needs no other memory access
+    const char* text;  // the stored string
+    uint32_t size;
+    uint32_t id1;      // id + 1, 0 = empty
   };
   std::vector<Slot> slots_;  // open addressing, linear probing, at most half full
   uint64_t mask_ = 0;

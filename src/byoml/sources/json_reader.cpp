@@ -4,6 +4,7 @@
 #include <cstring>
 #include <optional>
 
+#include "byoml/common/bytes.h"
 #include "byoml/sources/line_reader.h"
 #include "byoml/sources/decoder.h"
 
@@ -24,29 +25,44 @@ class JsonRows {
   error_code row(ondemand::object obj, Position line, std::string_view raw, RecordFields& f, bool& message) {
     f.clear();
     message = false;
+    size_t position = 0;
     for (auto field_result : obj) {
       ondemand::field field;
       if (auto e = std::move(field_result).get(field)) return e;
-      std::string_view key;
-      // Keys are almost never escaped: take the raw bytes up to the closing quote (stage 1
-      // has already found it) and unescape only when a backslash shows up.
+      int slot;
       const char* k = field.key().raw();
-      const char* q = k;
-      while (*q != '"') ++q;
-      if (std::memchr(k, '\\', static_cast<size_t>(q - k)) == nullptr) {
-        key = {k, static_cast<size_t>(q - k)};
-      } else if (auto e = field.unescaped_key().get(key)) {
-        return e;
-      }
-      if (key == "records") {
-        ondemand::array records;
-        if (field.value().get_array().get(records) == SUCCESS) {
-          message = true;
-          if (auto e = message_rows(records, line, raw)) return e;
-          continue;
+      // Rows of one source have the same keys in the same order: the key met at this place
+      // last time is tried first, which saves the scan for the closing quote and the lookup.
+      if (position < shape_.size() && shape_[position].matches(k)) {
+        slot = shape_[position].slot;
+      } else {
+        // Keys are almost never escaped: take the raw bytes up to the closing quote (stage 1
+        // has already found it) and unescape only when a backslash shows up.
+        std::string_view key;
+        const char* q = k;
+        while (*q != '"') ++q;
+        bool plain = !contains_byte({k, static_cast<size_t>(q - k)}, '\\');
+        if (plain) {
+          key = {k, static_cast<size_t>(q - k)};
+        } else if (auto e = field.unescaped_key().get(key)) {
+          return e;
+        }
+        bool records_key = key == "records";
+        if (records_key) {
+          ondemand::array records;
+          if (field.value().get_array().get(records) == SUCCESS) {
+            message = true;
+            if (auto e = message_rows(records, line, raw)) return e;
+            continue;
+          }
+        }
+        slot = ctx_.mapping().slot_of(key);
+        if (plain && !records_key && position < kShapeFields) {
+          if (shape_.size() <= position) shape_.resize(position + 1);
+          shape_[position] = {std::string(key), slot};
         }
       }
-      int slot = ctx_.mapping().slot_of(key);
+      ++position;
       ondemand::value v = field.value();
       ondemand::json_type type;
       if (auto e = v.type().get(type)) return e;
@@ -59,9 +75,9 @@ class JsonRows {
       switch (type) {
         case ondemand::json_type::string: {
           // Most values hold no escape: they are used in place, not copied out unescaped.
-          std::string_view s = v.raw_json_token();
-          s = s.substr(1, s.find_last_of('"') - 1);
-          if (std::memchr(s.data(), '\\', s.size()) != nullptr)
+          std::string_view s = v.raw_json_token();  // the quotes, and any blanks after
+          s = s.substr(1, (s.back() == '"' ? s.size() - 1 : s.find_last_of('"')) - 1);
+          if (contains_byte(s, '\\'))
             if (auto e = v.get_string().get(s)) return e;
           f.set(slot, s, ValueKind::kString);
           break;
@@ -112,6 +128,18 @@ class JsonRows {
     return SUCCESS;
   }
 
+  // A key as last seen at one place in a row (never "records", which is not a field).
+  struct KnownKey {
+    std::string key;
+    int slot = -1;
+    // `k` points at a raw key in the padded input: its bytes up to the closing quote.
+    bool matches(const char* k) const {
+      size_t n = key.size();
+      return k[n] == '"' && same_bytes(k, key.data(), n);
+    }
+  };
+  static constexpr size_t kShapeFields = 256;
+
   static error_code check_scalar(ondemand::value& v, ondemand::json_type type) {
     switch (type) {
       case ondemand::json_type::number: {
@@ -133,6 +161,7 @@ class JsonRows {
   }
 
   ReadContext& ctx_;
+  std::vector<KnownKey> shape_;
 };
 
 // What went wrong with a line, in words and as a kind. simdjson reports an unbalanced or cut

@@ -54,9 +54,16 @@ Result<std::string> fetch(const InputObject& o) {
 
 ReadAhead::ReadAhead(const std::vector<InputFile>& files, unsigned threads, uint64_t budget)
     : files_(files), threads_(std::max(1u, threads)), per_object_(budget / std::max(1u, threads)), slots_(files.size()) {
-  bool any = false;
-  for (const auto& f : files_) any = any || eligible(f.object);
-  if (!any) return;
+  bool remote = false, local = false;
+  for (const auto& f : files_) {
+    remote = remote || eligible(f.object);
+    local = local || (f.object.transport && !f.object.transport->remote());
+  }
+  // The hints cost a system call or two per object even when it is cached already: a thread of
+  // their own keeps that off the decoders.
+  if (local && files_.size() > 1) workers_.emplace_back([this] { hint_local(); });
+  if (!remote) return;
+  fetching_ = true;
   for (unsigned t = 0; t < threads_; ++t) workers_.emplace_back([this] { work(); });
 }
 
@@ -100,15 +107,20 @@ void ReadAhead::work() {
   }
 }
 
-void ReadAhead::prefetch_local(size_t i) {
-  hinted_ = std::max(hinted_, i + 1);
-  uint64_t ahead = 0;
-  for (size_t j = i + 1; j < hinted_; ++j) ahead += files_[j].object.size - files_[j].object.start;
-  for (; hinted_ < files_.size() && ahead < kLocalAheadBytes; ++hinted_) {
-    const InputObject& o = files_[hinted_].object;
-    if (!o.transport || o.transport->remote()) continue;
-    o.transport->prefetch(o, o.start);
-    ahead += o.size - o.start;
+void ReadAhead::hint_local() {
+  std::vector<uint64_t> end(files_.size() + 1, 0);  // bytes to read up to each object
+  for (size_t i = 0; i < files_.size(); ++i) end[i + 1] = end[i] + (files_[i].object.size - files_[i].object.start);
+  for (size_t next = 0;; ++next) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      // Stay kLocalAheadBytes ahead of the furthest object a decoder has taken.
+      cv_.wait(lock, [&] { return stop_ || end[next] - end[std::min(next, taken_end_)] < kLocalAheadBytes; });
+      if (stop_) return;
+      next = std::max(next, taken_end_);
+    }
+    if (next >= files_.size()) return;
+    const InputObject& o = files_[next].object;
+    if (o.transport && !o.transport->remote()) o.transport->prefetch(o, o.start);
   }
 }
 
@@ -117,10 +129,10 @@ Result<InputObject> ReadAhead::take(size_t i) {
   Slot slot;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    prefetch_local(i);
-    if (workers_.empty()) return o;
     current_ = std::max(current_, i);
+    taken_end_ = std::max(taken_end_, i + 1);
     cv_.notify_all();
+    if (!fetching_) return o;
     cv_.wait(lock, [&] { return slots_[i].done; });
     slot = std::move(slots_[i]);
     slots_[i] = Slot{true, false, {}, nullptr};

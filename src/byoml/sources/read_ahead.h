@@ -36,7 +36,7 @@ class ReadAhead {
   static constexpr uint64_t kLocalAheadBytes = 64u << 20;
   void work();
   bool eligible(const InputObject& o) const;
-  void prefetch_local(size_t i);  // under mu_
+  void hint_local();  // the thread that asks for local objects ahead of the decoders
 
   const std::vector<InputFile>& files_;
   unsigned threads_;
@@ -46,7 +46,8 @@ class ReadAhead {
   std::vector<Slot> slots_;
   size_t next_ = 0;     // the next object a worker takes
   size_t current_ = 0;  // the furthest object a decoder has taken
-  size_t hinted_ = 0;   // local objects before this one have been prefetched
+  size_t taken_end_ = 0;  // one past the furthest object taken
+  bool fetching_ = false;  // remote objects are fetched ahead
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };

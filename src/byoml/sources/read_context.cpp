@@ -68,11 +68,12 @@ void ReadContext::end_object(const InputObject& object, bool ok) {
 
 void ReadContext::emit(const RecordFields& fields, Position at, std::string_view raw) {
   ++stats_.records;
-  switch (mapping_.apply(fields, options_.filter, vocab_, batch_, error_)) {
+  MappedEvent& event = pending_[pending_count_];
+  switch (mapping_.map(fields, options_.filter, vocab_, event, error_)) {
     case MapOutcome::kAppended:
       ++stats_.events;
-      stats_.newest = std::max(stats_.newest, batch_.time.back());
-      if (batch_.size() >= options_.batch_events) flush();
+      stats_.newest = std::max(stats_.newest, event.time);
+      if (++pending_count_ == pending_.size()) drain();
       break;
     case MapOutcome::kFilteredOut: ++stats_.filtered_out; break;
     case MapOutcome::kOutsideWindow: ++stats_.outside_window; break;
@@ -80,6 +81,16 @@ void ReadContext::emit(const RecordFields& fields, Position at, std::string_view
       record_reject({{source_, object_, at}, error_.kind, error_.field, error_.reason,
                      std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
       break;
+  }
+}
+
+void ReadContext::drain() {
+  std::span<MappedEvent> events(pending_.data(), pending_count_);
+  pending_count_ = 0;
+  mapping_.intern(events, vocab_);
+  for (const auto& e : events) {
+    mapping_.append(e, batch_);
+    if (batch_.size() >= options_.batch_events) hand_over();
   }
 }
 
@@ -105,7 +116,7 @@ std::vector<Reject> ReadContext::take_rejects() {
 void ReadContext::append_rows(const EventBatch& rows, const VocabularyMap& map) {
   for (size_t i = 0; i < rows.size(); ++i) {
     map.append_row(rows, i, batch_);
-    if (batch_.size() >= options_.batch_events) flush();
+    if (batch_.size() >= options_.batch_events) hand_over();
   }
 }
 
@@ -131,6 +142,11 @@ void ReadContext::skip_file(const std::string& path, std::string reason) {
 }
 
 void ReadContext::flush() {
+  drain();
+  hand_over();
+}
+
+void ReadContext::hand_over() {
   if (batch_.empty() && held_.empty()) return;
   if (sink_) sink_(batch_);
   batch_.clear();

@@ -3,6 +3,7 @@
 // readers only find records and their fields; ReadContext::emit does the rest.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -77,7 +78,8 @@ class ReadContext {
   RejectLog& rejects() { return rejects_; }
   Vocabulary& vocabulary() { return vocab_; }
 
-  // A record's fields are complete: map, filter, append, and flush a full batch.
+  // A record's fields are complete: map and filter it now; its strings are interned and it is
+  // appended with the next few (a full batch is then handed over).
   // `raw` is only read when the record is rejected.
   // Rejects and positions name this object until the next call.
   void begin_object(const InputObject& object);
@@ -103,7 +105,10 @@ class ReadContext {
 
  private:
   static constexpr size_t kHeldRejectBytes = 16u << 20;
+  static constexpr size_t kPendingEvents = 16;  // mapped events interned together
   void record_reject(Reject r);  // counts a reject of a record already counted in stats_.records
+  void drain();                  // interns and appends the pending events
+  void hand_over();              // the batch (and held rejects) to the sink
 
   FieldMapping& mapping_;
   Vocabulary& vocab_;
@@ -112,6 +117,8 @@ class ReadContext {
   BatchSink sink_;
   ReadStats stats_;
   EventBatch batch_;
+  std::array<MappedEvent, kPendingEvents> pending_;
+  size_t pending_count_ = 0;
   MapError error_;
   std::string source_, object_;
   std::optional<uint64_t> reached_;

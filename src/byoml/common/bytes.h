@@ -1,0 +1,73 @@
+// Byte scans eight bytes at a time (SWAR), for the short strings every record holds: a library
+// call per string costs more than the work.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace byoml {
+
+namespace bytes_detail {
+inline constexpr uint64_t kOnes = 0x0101010101010101ull;
+inline constexpr uint64_t kHigh = 0x8080808080808080ull;
+inline uint64_t load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+// The high bit of each byte of `x` that equals `c` (exact, no false positives).
+inline uint64_t bytes_equal(uint64_t x, unsigned char c) {
+  uint64_t y = x ^ (kOnes * c);
+  return ~(((y & ~kHigh) + ~kHigh) | y) & kHigh;
+}
+}  // namespace bytes_detail
+
+// memcmp(a, b, n) == 0 for short strings: two overlapping loads cover 4 to 16 bytes.
+inline bool same_bytes(const char* a, const char* b, size_t n) {
+  using namespace bytes_detail;
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+  if (n >= 4) {
+    uint32_t x[4];
+    std::memcpy(&x[0], a, 4), std::memcpy(&x[1], b, 4), std::memcpy(&x[2], a + n - 4, 4), std::memcpy(&x[3], b + n - 4, 4);
+    return x[0] == x[1] && x[2] == x[3];
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// Whether s holds byte `c`.
+inline bool contains_byte(std::string_view s, char c) {
+  using namespace bytes_detail;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8)
+    if (bytes_equal(load8(s.data() + i), static_cast<unsigned char>(c))) return true;
+  for (; i < s.size(); ++i)
+    if (s[i] == c) return true;
+  return false;
+}
+
+// out = s with ASCII A-Z folded to a-z (other bytes, UTF-8 included, unchanged); s may be out.
+inline void assign_ascii_lower(std::string& out, std::string_view s) {
+  using namespace bytes_detail;
+  out.resize(s.size());
+  char* d = out.data();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x = load8(s.data() + i);
+    uint64_t low7 = x & ~kHigh;
+    // High bit set where the byte is ASCII and in A..Z.
+    uint64_t upper = (low7 + kOnes * (0x80 - 'A')) & ~(low7 + kOnes * (0x80 - 'Z' - 1)) & ~x & kHigh;
+    x |= upper >> 2;  // 0x80 >> 2 == 0x20, the case bit
+    std::memcpy(d + i, &x, 8);
+  }
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    d[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+  }
+}
+
+}  // namespace byoml
