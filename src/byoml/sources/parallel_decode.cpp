@@ -31,6 +31,7 @@ class Pool {
   Pool(const std::vector<InputFile>& files, ReadAhead& ahead, ReadContext& ctx, unsigned threads)
       : files_(files), ahead_(ahead), ctx_(ctx), pieces_(files.size()), pending_(threads),
         bound_(std::max<size_t>(32u << 20, 2 * ctx.options().batch_events * 64)) {
+    for (unsigned w = 0; w < threads; ++w) vocabularies_.push_back(std::make_unique<Vocabulary>());
     for (unsigned w = 0; w < threads; ++w) workers_.emplace_back([this, w] { work(w); });
   }
   ~Pool() {
@@ -57,7 +58,8 @@ class Pool {
  private:
   void work(unsigned w) {
     FieldMapping mapping = ctx_.mapping();
-    Vocabulary vocab;
+    // Outlives the worker: the joining thread reads the strings of its last pieces after it ended.
+    Vocabulary& vocab = *vocabularies_[w];
     RejectLog unused;
     NewStringTracker tracker;
     size_t current = 0;
@@ -104,10 +106,11 @@ class Pool {
   std::condition_variable cv_;
   std::vector<std::deque<std::pair<Piece, unsigned>>> pieces_;
   std::vector<size_t> pending_;  // bytes queued per worker
+  std::vector<std::unique_ptr<Vocabulary>> vocabularies_;
   const size_t bound_;
   size_t next_ = 0;
   bool stop_ = false;
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> workers_;  // last: joined before the rest goes
 };
 
 }  // namespace
