@@ -190,7 +190,7 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
 
 MapOutcome FieldMapping::map(const RecordFields& f, const EventFilter& filter, const Vocabulary& vocab,
                              MappedEvent& ev, MapError& error) const {
-  error = {};
+  error.kind.clear();  // what resolve() looks at; the rest is set with it
   std::string_view source;
   ValueKind kind = ValueKind::kAbsent;
   std::string& s = ev.scratch;
@@ -291,10 +291,18 @@ MapOutcome FieldMapping::map(const RecordFields& f, const EventFilter& filter, c
     out.clear();
   }
 
-  // Start fetching the table slots intern() will look at.
+  // Start fetching the table slots intern() will look at, unless the pool's last string is
+  // this one (its id is then known: strings are never removed).
   for (size_t k = 0; k < MappedEvent::kStrings; ++k) {
+    const StringPool& pool = vocab.*kVocabularyPools[k];
+    auto known = pool.last(ev.text[k]);
+    ev.known[k] = known.has_value();
+    if (known) {
+      ev.id[k] = *known;
+      continue;
+    }
     ev.hash[k] = stable_hash(ev.text[k]);
-    (vocab.*kVocabularyPools[k]).prefetch(ev.hash[k]);
+    pool.prefetch(ev.hash[k]);
   }
   for (size_t i = 0; i < extras_.size(); ++i) {
     if (extras_[i].type != ExtraType::kString) continue;
@@ -308,10 +316,11 @@ void FieldMapping::intern(std::span<MappedEvent> events, Vocabulary& vocab) cons
   // Two passes: the first finds each string's slot (fetched by map()) and starts fetching the
   // stored text it points to; the second compares and interns, in order.
   for (const auto& ev : events)
-    for (size_t k = 0; k < MappedEvent::kStrings; ++k) (vocab.*kVocabularyPools[k]).prefetch_text(ev.hash[k]);
+    for (size_t k = 0; k < MappedEvent::kStrings; ++k)
+      if (!ev.known[k]) (vocab.*kVocabularyPools[k]).prefetch_text(ev.hash[k]);
   for (auto& ev : events) {
     for (size_t k = 0; k < MappedEvent::kStrings; ++k)
-      ev.id[k] = (vocab.*kVocabularyPools[k]).intern(ev.text[k], ev.hash[k]);
+      if (!ev.known[k]) ev.id[k] = (vocab.*kVocabularyPools[k]).intern(ev.text[k], ev.hash[k]);
     for (size_t i = 0; i < extras_.size(); ++i)
       if (extras_[i].type == ExtraType::kString) ev.extras[i] = vocab.values.intern(ev.extra_text[i], ev.extra_hash[i]);
   }

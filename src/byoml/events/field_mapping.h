@@ -94,7 +94,8 @@ struct MappedEvent {
   RecordId record_id;
   std::array<std::string, kStrings> text;  // "" when absent (id 0)
   std::array<uint64_t, kStrings> hash{};
-  std::array<uint32_t, kStrings> id{};     // set by intern()
+  std::array<uint32_t, kStrings> id{};     // set by intern(), or by map() when known
+  std::array<bool, kStrings> known{};      // the id was known when mapped
   std::vector<uint64_t> extras;            // numbers, and ids of string extras once interned
   std::vector<std::string> extra_text;     // string extras, per column ("" for number columns)
   std::vector<uint64_t> extra_hash;

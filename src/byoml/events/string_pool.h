@@ -31,6 +31,11 @@ class StringPool {
   void prefetch_text(uint64_t h) const;
   std::string_view str(uint32_t id) const { return strings_[id]; }
   uint64_t hash(uint32_t id) const { return hashes_[id]; }
+  // The id of the string interned last, when `s` is that string (consecutive events often
+  // repeat a value: one tenant, one server per blob).
+  std::optional<uint32_t> last(std::string_view s) const {
+    return s == last_ ? std::optional<uint32_t>(last_id_) : std::nullopt;
+  }
   uint32_t size() const { return static_cast<uint32_t>(strings_.size()); }
   size_t bytes_used() const;
 
@@ -52,8 +57,7 @@ class StringPool {
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* current_ = nullptr;  // block that short strings are appended to
   size_t block_used_ = 0;
-  // Consecutive events often repeat a value (one tenant, one server per blob): a one-entry
-  // cache skips hashing for those.
+  // A one-entry cache of the last string interned, which skips hashing (see last()).
   std::string_view last_;
   uint32_t last_id_ = 0;
   size_t arena_bytes_ = 0;
