@@ -29,7 +29,7 @@ size_t cost_of(const Piece& p) {
 class Pool {
  public:
   Pool(const std::vector<InputFile>& files, ReadAhead& ahead, ReadContext& ctx, unsigned threads)
-      : files_(files), ahead_(ahead), ctx_(ctx), pieces_(files.size()), pending_(threads),
+      : files_(files), ahead_(ahead), ctx_(ctx), pieces_(files.size()), pending_(threads), blocked_(threads),
         bound_(std::max<size_t>(32u << 20, 2 * ctx.options().batch_events * 64)) {
     for (unsigned w = 0; w < threads; ++w) vocabularies_.push_back(std::make_unique<Vocabulary>());
     for (unsigned w = 0; w < threads; ++w) workers_.emplace_back([this, w] { work(w); });
@@ -39,23 +39,32 @@ class Pool {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    room_.notify_all();
     for (auto& t : workers_) t.join();
   }
 
   // The next piece of files[i], waiting for it.
   Piece next(size_t i, size_t& worker) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !pieces_[i].empty(); });
+    if (pieces_[i].empty()) {
+      waiting_ = true;
+      joined_.wait(lock, [&] { return !pieces_[i].empty(); });
+      waiting_ = false;
+    }
     auto [piece, w] = std::move(pieces_[i].front());
     pieces_[i].pop_front();
     pending_[w] -= piece.cost;
     worker = w;
-    cv_.notify_all();
+    if (blocked_[w]) room_.notify_all();
     return std::move(piece);
   }
 
  private:
+  // Workers take runs of consecutive objects, and wake the joining thread once per run (or per
+  // full batch of a large object): a wake-up per small object would cost more than joining it.
+  static constexpr uint64_t kRunBytes = 4u << 20;
+  static constexpr size_t kRunObjects = 64;
+
   void work(unsigned w) {
     FieldMapping mapping = ctx_.mapping();
     // Outlives the worker: the joining thread reads the strings of its last pieces after it ended.
@@ -66,49 +75,67 @@ class Pool {
     ReadContext local(mapping, vocab, ctx_.options(), unused, [&](const EventBatch& rows) {
       Piece p;
       p.rows = rows;
-      publish(w, current, std::move(p), vocab, tracker, local);
+      publish(w, current, std::move(p), vocab, tracker, local, true);
     });
     local.hold_rejects();
     for (;;) {
+      size_t begin, end;
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stop_ || next_ >= files_.size()) return;
-        current = next_++;
+        begin = end = next_;
+        for (uint64_t bytes = 0; end < files_.size() && (end == begin || (bytes < kRunBytes && end - begin < kRunObjects));
+             ++end)
+          bytes += files_[end].object.size - std::min(files_[end].object.start, files_[end].object.size);
+        next_ = end;
       }
-      Piece last;
-      last.status = decode_object(files_[current], ahead_, current, local);
-      local.flush();
-      last.last = true;
-      last.stats = std::exchange(local.stats(), ReadStats{});
-      publish(w, current, std::move(last), vocab, tracker, local);
+      for (current = begin; current < end; ++current) {
+        Piece last;
+        last.status = decode_object(files_[current], ahead_, current, local);
+        local.flush();
+        last.last = true;
+        last.stats = std::exchange(local.stats(), ReadStats{});
+        if (!publish(w, current, std::move(last), vocab, tracker, local, current + 1 == end)) return;
+      }
     }
   }
 
-  // Queues a piece of files[i], waiting while this worker is too far ahead of the joining thread.
-  void publish(unsigned w, size_t i, Piece p, const Vocabulary& vocab, NewStringTracker& tracker, ReadContext& local) {
+  // Queues a piece of files[i], waiting while this worker is too far ahead of the joining
+  // thread; `wake`: the joining thread may be waiting for it. False when the read is over.
+  bool publish(unsigned w, size_t i, Piece p, const Vocabulary& vocab, NewStringTracker& tracker, ReadContext& local,
+               bool wake) {
     p.strings = tracker.take(vocab);
     p.rejects = local.take_rejects();
     p.cost = cost_of(p);
     std::unique_lock<std::mutex> lock(mu_);
-    // A worker's pieces are of files at or before the one it decodes, so the joining thread
-    // always comes to them: waiting here cannot block it.
-    cv_.wait(lock, [&] { return stop_ || pending_[w] == 0 || pending_[w] + p.cost <= bound_; });
-    if (stop_) return;
+    // A worker's pieces are of objects at or before the one it decodes, so the joining thread
+    // always comes to them: waiting here cannot block it, once it has been woken.
+    if (pending_[w] > 0 && pending_[w] + p.cost > bound_) {
+      if (waiting_) joined_.notify_one();
+      blocked_[w] = true;
+      room_.wait(lock, [&] { return stop_ || pending_[w] == 0 || pending_[w] + p.cost <= bound_; });
+      blocked_[w] = false;
+    }
+    if (stop_) return false;
     pending_[w] += p.cost;
     pieces_[i].emplace_back(std::move(p), w);
-    cv_.notify_all();
+    if (wake && waiting_) joined_.notify_one();
+    return true;
   }
 
   const std::vector<InputFile>& files_;
   ReadAhead& ahead_;
   ReadContext& ctx_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable joined_;  // the joining thread waits for a piece
+  std::condition_variable room_;    // workers wait for their queue to shrink
   std::vector<std::deque<std::pair<Piece, unsigned>>> pieces_;
   std::vector<size_t> pending_;  // bytes queued per worker
+  std::vector<bool> blocked_;    // per worker: waiting for room
   std::vector<std::unique_ptr<Vocabulary>> vocabularies_;
   const size_t bound_;
   size_t next_ = 0;
+  bool waiting_ = false;
   bool stop_ = false;
   std::vector<std::thread> workers_;  // last: joined before the rest goes
 };

@@ -1,5 +1,7 @@
 #include "byoml/sources/read_ahead.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace byoml {
@@ -113,10 +115,18 @@ void ReadAhead::hint_local() {
   for (size_t next = 0;; ++next) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      // Stay kLocalAheadBytes ahead of the furthest object a decoder has taken.
-      cv_.wait(lock, [&] { return stop_ || end[next] - end[std::min(next, taken_end_)] < kLocalAheadBytes; });
-      if (stop_) return;
       next = std::max(next, taken_end_);
+      // Stay kLocalAheadBytes ahead of the furthest object a decoder has taken; once there, sleep
+      // until the decoders are half-way through it (a wake-up per object would cost more).
+      if (next < files_.size() && end[next] - end[taken_end_] >= kLocalAheadBytes) {
+        hint_wake_at_ = static_cast<size_t>(
+            std::upper_bound(end.begin(), end.begin() + static_cast<long>(next) + 1, end[next] - kLocalAheadBytes / 2) -
+            end.begin());
+        cv_.wait(lock, [&] { return stop_ || taken_end_ >= hint_wake_at_; });
+        hint_wake_at_ = SIZE_MAX;
+        next = std::max(next, taken_end_);
+      }
+      if (stop_) return;
     }
     if (next >= files_.size()) return;
     const InputObject& o = files_[next].object;
@@ -131,8 +141,11 @@ Result<InputObject> ReadAhead::take(size_t i) {
     std::unique_lock<std::mutex> lock(mu_);
     current_ = std::max(current_, i);
     taken_end_ = std::max(taken_end_, i + 1);
+    if (!fetching_) {
+      if (taken_end_ >= hint_wake_at_) cv_.notify_all();
+      return o;
+    }
     cv_.notify_all();
-    if (!fetching_) return o;
     cv_.wait(lock, [&] { return slots_[i].done; });
     slot = std::move(slots_[i]);
     slots_[i] = Slot{true, false, {}, nullptr};

@@ -47,6 +47,7 @@ class ReadAhead {
   size_t next_ = 0;     // the next object a worker takes
   size_t current_ = 0;  // the furthest object a decoder has taken
   size_t taken_end_ = 0;  // one past the furthest object taken
+  size_t hint_wake_at_ = SIZE_MAX;  // the hint thread sleeps until taken_end_ reaches this
   bool fetching_ = false;  // remote objects are fetched ahead
   bool stop_ = false;
   std::vector<std::thread> workers_;
