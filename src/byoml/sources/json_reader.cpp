@@ -31,10 +31,12 @@ class JsonRows {
       if (auto e = std::move(field_result).get(field)) return e;
       int slot;
       const char* k = field.key().raw();
+      const char* close = nullptr;  // the key's closing quote, when it has no escapes
       // Rows of one source have the same keys in the same order: the key met at this place
       // last time is tried first, which saves the scan for the closing quote and the lookup.
       if (position < shape_.size() && shape_[position].matches(k)) {
         slot = shape_[position].slot;
+        close = k + shape_[position].key.size();
       } else {
         // Keys are almost never escaped: take the raw bytes up to the closing quote (stage 1
         // has already found it) and unescape only when a backslash shows up.
@@ -44,6 +46,7 @@ class JsonRows {
         bool plain = !contains_byte({k, static_cast<size_t>(q - k)}, '\\');
         if (plain) {
           key = {k, static_cast<size_t>(q - k)};
+          close = q;
         } else if (auto e = field.unescaped_key().get(key)) {
           return e;
         }
@@ -63,6 +66,9 @@ class JsonRows {
         }
       }
       ++position;
+      // An unmapped string needs no look: stage 1 has checked it. In compact JSON its opening
+      // quote follows the colon right after the key.
+      if (slot < 0 && close != nullptr && close[1] == ':' && close[2] == '"') continue;
       ondemand::value v = field.value();
       ondemand::json_type type;
       if (auto e = v.type().get(type)) return e;
