@@ -39,6 +39,8 @@ std::vector<std::string> column(const std::string& db, const std::string& sql) {
     ADD_FAILURE() << "cannot open " << db;
     return out;
   }
+  // The service may be writing (creating its tables) right now: wait for it, as its readers do.
+  sqlite3_busy_timeout(h, 10000);
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
     ADD_FAILURE() << sql << ": " << sqlite3_errmsg(h);
