@@ -24,10 +24,13 @@ inline uint64_t bytes_equal(uint64_t x, unsigned char c) {
 }
 }  // namespace bytes_detail
 
-// memcmp(a, b, n) == 0 for short strings: two overlapping loads cover 4 to 16 bytes.
+// memcmp(a, b, n) == 0 for short strings: overlapping loads cover 4 to 32 bytes.
 inline bool same_bytes(const char* a, const char* b, size_t n) {
   using namespace bytes_detail;
-  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n > 32) return std::memcmp(a, b, n) == 0;
+  if (n > 16)
+    return ((load8(a) ^ load8(b)) | (load8(a + 8) ^ load8(b + 8)) | (load8(a + n - 16) ^ load8(b + n - 16)) |
+            (load8(a + n - 8) ^ load8(b + n - 8))) == 0;
   if (n >= 8) return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
   if (n >= 4) {
     uint32_t x[4];
