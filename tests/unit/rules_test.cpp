@@ -95,12 +95,18 @@ TEST_F(Kql, UnsupportedOperatorsAreErrorsNamingThemAndTheirPosition) {
     std::string kql, error;
   };
   const std::vector<Case> cases = {
-      {T + " | join (X) on User", "position 36: unsupported operator 'join'"},
-      {T + " | mv-expand Reasons", "unsupported operator 'mv-expand'"},
-      {T + " | project-away User", "unsupported operator 'project-away'"},
+      {T + " | make-series n = count() on TimeGenerated", "position 36: unsupported operator 'make-series'"},
+      {T + " | join kind=fullouter (" + T + ") on User", "join kind 'fullouter' is not supported"},
+      {T + " | join (X) on User", "unknown table \"X\""},
+      {T + " | join (" + T + ") on Colour", "join key \"Colour\" is not a column of the left side"},
+      {T + " | mv-expand User", "mv-expand needs a dynamic column; found User (string)"},
+      {T + " | project-away User, TimeGenerated, Tenant, Resource, Machine, Share, AnomalyScore, Severity, Reasons, "
+           "Explanation, AccessCount, FirstSeen, LastSeen, ModelVersion, RunId", "project-away would leave no columns"},
+      {T + " | project-rename Resource = User", "project-rename: column \"Resource\" twice"},
       {T + " | render timechart", "unsupported operator 'render'"},
       {T + " | where User matches regex \"a\"", "unsupported operator 'matches'"},
-      {T + " | where User endswith \"e\"", "unsupported operator 'endswith'"},
+      {"let x = 1; let y = User; " + T, "unknown column \"User\""},
+      {"let x = 1 " + T, "expected ';'"},
       {T + " | where parse_json(Reasons)", "unsupported function 'parse_json'"},
       {T + " | project count()", "count() is an aggregation"},
       {T + " | summarize percentile(AnomalyScore, 95)", "unsupported aggregation 'percentile'"},
@@ -108,11 +114,13 @@ TEST_F(Kql, UnsupportedOperatorsAreErrorsNamingThemAndTheirPosition) {
       {"Nope | take 1", "unknown table \"Nope\""},
       {T + " | where User == \"unterminated", "unterminated string"},
       {T + " | take -1", "expected a row count"},
-      {T + " | where AnomalyScore > 1h", "timespan is only supported inside ago()"},
+      {T + " | where AnomalyScore > 1h", "timespan is only supported inside ago(), now() and bin()"},
       {T + " | where ago(1x)", "unknown timespan unit"},
       {T + " | where User == 'a' |", "expected an operator"},
-      {T + " | summarize count() by bin(TimeGenerated, 7m)", "bin() on datetimes supports"},
-      {T + " ; DROP TABLE x", "unexpected character ';'"},
+      {T + " | summarize count() by bin(TimeGenerated, 1ms)", "bin() on datetimes needs a positive span of whole seconds"},
+      {T + " | summarize count() by bin(User, 1h)", "bin() by a timespan needs a datetime; found User (string)"},
+      {T + " ; DROP TABLE x", "position 36: expected '|' or the end of the query, found 'DROP'"},
+      {T + " | where User == 1 | count; " + T, "cannot compare"},
   };
   for (const auto& c : cases) {
     auto r = run_kql(*store_, c.kql, kNow);
@@ -120,6 +128,156 @@ TEST_F(Kql, UnsupportedOperatorsAreErrorsNamingThemAndTheirPosition) {
     EXPECT_NE(r.status().message().find(c.error), std::string::npos) << c.kql << "\n  -> " << r.status().message();
     EXPECT_NE(r.status().message().find("query position"), std::string::npos);
   }
+}
+
+// The operators analysts' hunting queries use most, each on the fixture with its known answer.
+TEST_F(Kql, HuntingOperatorsGiveTheExpectedRows) {
+  const std::string T = "AnomalousResourceAccessResult_CL";
+  const std::string kX = kHostile;
+  struct Case {
+    std::string kql;
+    nlohmann::json rows;
+  };
+  const std::vector<Case> cases = {
+      {T + " | project-rename Account = User | where Account == \"bob\" | project Account, Resource",
+       R"([{"Account":"bob","Resource":"\\\\fs01\\fin"}])"_json},
+      {T + " | project User, Resource | project-away Resource | where User == \"bob\"", R"([{"User":"bob"}])"_json},
+      {"let threshold = 2.0; let who = \"alice\"; " + T + " | where AnomalyScore > threshold and User == who | count",
+       R"([{"Count":2}])"_json},
+      {"let High = " + T + " | where Severity >= 95;\nHigh | summarize n = count() by User | order by User asc",
+       nlohmann::json::array({{{"User", "alice"}, {"n", 2}}, {{"User", kX}, {"n", 1}}})},
+      {T + " | where AnomalyScore between (0.5 .. 2.5) | project User | order by User asc", R"([{"User":"alice"},{"User":"bob"}])"_json},
+      {T + " | where AccessCount !between (2..10) | count", R"([{"Count":2}])"_json},
+      {T + " | where TimeGenerated between (datetime(2026-11-02T10:30:00Z) .. now()) | count", R"([{"Count":3}])"_json},
+      {T + " | where User in~ (\"ALICE\", \"Bob\") | count", R"([{"Count":3}])"_json},
+      {T + " | where User !in~ (\"ALICE\", \"Bob\") | count", R"([{"Count":2}])"_json},
+      {T + " | where Resource endswith \"HR\" | count", R"([{"Count":2}])"_json},
+      {T + " | where Resource !endswith \"HR\" | count", R"([{"Count":3}])"_json},
+      {T + " | where Resource endswith_cs \"HR\" or Reasons has_cs \"NEW_PAIR\" or Resource contains_cs \"FS0\" | count",
+       R"([{"Count":0}])"_json},
+      {T + " | where Resource startswith_cs @\"\\\\fs03\\P\" | count", R"([{"Count":1}])"_json},
+      {T + " | where User == \"bob\" | project S = tostring(AccessCount), B = tostring(AccessCount > 5), R = round(AnomalyScore * 3, 1)",
+       R"([{"S":"10","B":"true","R":2.1}])"_json},
+      {T + " | where User == \"bob\" | project A = todouble(\"2.5\"), B = todouble(\"abc\"), C = tolong(\"12\"), D = tolong(\"1e3\")",
+       R"([{"A":2.5,"B":null,"C":12,"D":null}])"_json},
+      {T + " | summarize Shares = make_set(Resource), Scores = make_list(AnomalyScore) by User | where User == \"alice\"",
+       R"([{"User":"alice","Shares":"[\"\\\\\\\\fs01\\\\hr\",\"\\\\\\\\fs02\\\\eng\"]","Scores":"[5.0,2.5]"}])"_json},
+      {T + " | summarize n = count() by bin(TimeGenerated, 90m) | order by TimeGenerated asc",
+       R"([{"TimeGenerated":"2026-11-01T00:00:00.0000000Z","n":1},{"TimeGenerated":"2026-11-02T09:00:00.0000000Z","n":1},
+           {"TimeGenerated":"2026-11-02T10:30:00.0000000Z","n":1},{"TimeGenerated":"2026-11-02T12:00:00.0000000Z","n":2}])"_json},
+      {T + " | summarize n = count() by bin(AnomalyScore, 2.5) | order by AnomalyScore asc",
+       R"([{"AnomalyScore":-2.5,"n":1},{"AnomalyScore":0.0,"n":1},{"AnomalyScore":2.5,"n":1},{"AnomalyScore":5.0,"n":1},{"AnomalyScore":7.5,"n":1}])"_json},
+      {T + " | summarize n = count() by bin(AccessCount, 10) | order by AccessCount asc",
+       R"([{"AccessCount":0,"n":3},{"AccessCount":10,"n":1},{"AccessCount":50,"n":1}])"_json},
+      {T + " | extend Hour = bin(TimeGenerated, 1h) | where User == \"carol\" | project Hour", R"([{"Hour":"2026-11-02T12:00:00.0000000Z"}])"_json},
+      {T + " | summarize n = count() by tolower(User) | where Column1 == \"bob\"", R"([{"Column1":"bob","n":1}])"_json},
+      {T + " | sort by User asc, AnomalyScore asc | project User, AnomalyScore | take 3",
+       R"([{"User":"alice","AnomalyScore":2.5},{"User":"alice","AnomalyScore":5.0},{"User":"bob","AnomalyScore":0.7}])"_json},
+      {T + " | mv-expand Reason = Reasons to typeof(string) | summarize n = count() by Reason | order by n desc, Reason asc",
+       R"([{"Reason":"low_affinity","n":2},{"Reason":"new_pair","n":2},{"Reason":"cross_component","n":1},{"Reason":"unseen_user","n":1}])"_json},
+      {T + " | mv-expand Reasons | where Reasons == \"new_pair\" | project User, Resource | order by Resource asc",
+       R"([{"User":"alice","Resource":"\\\\fs01\\hr"},{"User":"alice","Resource":"\\\\fs02\\eng"}])"_json},
+      {T + " | where array_length(Reasons) == 0 | project User", R"([{"User":"carol"}])"_json},
+      {T + " | where User == \"alice\" | join kind=inner (" + T + " | where Severity < 99 | project User, Low = Resource) on User | count",
+       R"([{"Count":2}])"_json},
+      {T + " | where User == \"alice\" | join (" + T + " | project User, Low = Resource) on User | count", R"([{"Count":2}])"_json},
+      {T + " | join kind=leftouter (" + T + " | where AnomalyScore > 4 | project User, Top = Resource) on User | where isempty(Top) "
+           "| project User | order by User asc", R"([{"User":"bob"},{"User":"carol"}])"_json},
+      {T + " | join kind=leftanti (" + T + " | where Severity >= 99) on User | project User | order by User asc",
+       R"([{"User":"bob"},{"User":"carol"}])"_json},
+      {T + " | join kind=leftsemi (" + T + " | where Severity >= 99) on User | count", R"([{"Count":3}])"_json},
+      {T + " | project Who = User, Resource | join kind=inner (" + T + " | project User, Severity) on $left.Who == $right.User "
+           "| where Who == \"bob\" | project Who, User, Severity", R"([{"Who":"bob","User":"bob","Severity":60.0}])"_json},
+      {T + " | where User == \"bob\" | join kind=inner " + T + " on User | project User, User1, Resource1",
+       R"([{"User":"bob","User1":"bob","Resource1":"\\\\fs01\\fin"}])"_json},
+  };
+  for (const auto& c : cases) EXPECT_EQ(nlohmann::json(q(c.kql)), c.rows) << c.kql;
+}
+
+// Every Windows account name holds a backslash: an escape KQL does not know is an error (it
+// used to vanish, and `contoso\lucas.ito` matched nothing), and verbatim strings work.
+TEST_F(Kql, BackslashesAreEscapesOrErrorsNeverDropped) {
+  const std::string T = "AnomalousResourceAccessResult_CL";
+  nlohmann::json row = {{"TimeGenerated", "2026-11-02T12:45:00.0000000Z"}, {"User", "contoso\\lucas.ito"}, {"AnomalyScore", 1.0}};
+  ASSERT_TRUE(store_->insert(default_template().output, {row}));
+  for (const char* kql : {R"(| where User == "contoso\\lucas.ito")", R"(| where User == @"contoso\lucas.ito")",
+                          R"(| where User == @'contoso\lucas.ito')", R"(| where User =~ 'CONTOSO\\Lucas.Ito')",
+                          R"(| where User has @"lucas.ito")"}) {
+    auto rows = q(T + " " + kql + " | count");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0]["Count"], 1) << kql;
+  }
+  auto bad = run_kql(*store_, T + R"( | where User == "contoso\lucas.ito")", kNow);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.status().message().find("query position 58: invalid escape '\\l'"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("verbatim"), std::string::npos) << bad.status().message();
+  auto quotes = q(T + R"( | where User == "bob" | project A = @"say ""hi""", B = 'it\'s', C = "tab\there", D = @'C:\x''s')");
+  EXPECT_EQ(nlohmann::json(quotes), R"([{"A":"say \"hi\"","B":"it's","C":"tab\there","D":"C:\\x's"}])"_json);
+  for (const char* unterminated : {R"(| where User == "a\")", R"(| where User == @"a"")", "| where User == \"a\nb\""}) {
+    auto r = run_kql(*store_, T + " " + unterminated, kNow);
+    EXPECT_FALSE(r) << unterminated;
+  }
+}
+
+// A comparison KQL would refuse is a type error naming both sides, never an empty answer.
+TEST_F(Kql, TypeMismatchesAreErrors) {
+  const std::string T = "AnomalousResourceAccessResult_CL";
+  struct Case {
+    std::string kql, error;
+  };
+  const std::vector<Case> cases = {
+      {" | where AnomalyScore > \"x\"", "position 55: cannot compare AnomalyScore (real) with string: convert one side"},
+      {" | where \"10\" == AccessCount", "cannot compare string with AccessCount (long)"},
+      {" | where User > 3", "cannot compare User (string) with long"},
+      {" | where TimeGenerated > \"2026-11-01\"", "cannot compare TimeGenerated (datetime) with string"},
+      {" | where User in (\"a\", 1)", "cannot compare User (string) with long"},
+      {" | where AnomalyScore between (\"a\" .. \"b\")", "cannot compare AnomalyScore (real) with string"},
+      {" | extend X = User + 1", "'+' adds numbers; found User (string) + long (join strings with strcat())"},
+      {" | extend X = AccessCount * \"2\"", "'*' needs a number; found string"},
+      {" | summarize sum(User)", "sum() needs a number; found User (string)"},
+      {" | where User", "where needs a true/false condition; found User (string)"},
+      {" | where Severity > 50 and User", "and needs a true/false condition; found User (string)"},
+      {" | where AnomalyScore has \"5\"", "'has' needs a string; found AnomalyScore (real) (convert it with tostring())"},
+      {" | where AccessCount =~ \"5\"", "=~ needs a string; found AccessCount (long)"},
+      {" | summarize max(Reasons)", "max() needs values that order; found Reasons (dynamic)"},
+      {" | project R = round(User)", "round() needs a number"},
+      {" | join kind=inner (" + T + ") on $left.User == $right.AccessCount", "cannot compare User (string) with AccessCount (long)"},
+  };
+  for (const auto& c : cases) {
+    auto r = run_kql(*store_, T + c.kql, kNow);
+    ASSERT_FALSE(r) << c.kql;
+    EXPECT_NE(r.status().message().find(c.error), std::string::npos) << c.kql << "\n  -> " << r.status().message();
+  }
+}
+
+// Result tables declare their Log Analytics types; a table from an older store (plain TEXT,
+// REAL) still answers, with TEXT taken as string or datetime and numbers still checked.
+TEST_F(Kql, ColumnTypesComeFromTheDeclarationsOldStoresIncluded) {
+  std::map<std::string, std::string> declared;
+  for (const auto& [name, type] : store_->declared_columns("AnomalousResourceAccessResult_CL")) declared[name] = type;
+  EXPECT_EQ(declared["TimeGenerated"], "datetime TEXT");
+  EXPECT_EQ(declared["Reasons"], "dynamic TEXT");
+  EXPECT_EQ(declared["AccessCount"], "long INTEGER");
+  EXPECT_EQ(declared["AnomalyScore"], "real REAL");
+  ASSERT_EQ(sqlite3_exec(store_->db(), "CREATE TABLE Legacy_CL (TimeGenerated TEXT, Score REAL, User TEXT, Tags TEXT);"
+                                       "INSERT INTO Legacy_CL VALUES ('2026-11-02T12:00:00.0000000Z', 2.5, 'alice', '[\"a\",\"b\"]');"
+                                       "INSERT INTO Legacy_CL VALUES ('2026-10-01T12:00:00.0000000Z', 3.5, 'bob', 'plain');",
+                         nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(nlohmann::json(q("Legacy_CL | where TimeGenerated > ago(1d) and Score > 1 and User == 'alice' | count")), R"([{"Count":1}])"_json);
+  EXPECT_EQ(nlohmann::json(q("Legacy_CL | mv-expand Tags | project Tags")), R"([{"Tags":"a"},{"Tags":"b"},{"Tags":"plain"}])"_json);
+  auto r = run_kql(*store_, "Legacy_CL | where Score > 'x'", kNow);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.status().message().find("cannot compare Score (real) with string"), std::string::npos) << r.status().message();
+}
+
+// byoml's own tables join its results: the runs that wrote them, the incidents they raised.
+TEST_F(Kql, ResultsJoinByomlsOwnTables) {
+  ASSERT_TRUE(store_->record_run({{"RunId", "score-1"}, {"Kind", "score"}, {"Started", "2026-11-02T12:50:00.0000000Z"}}));
+  nlohmann::json row = {{"TimeGenerated", "2026-11-02T12:50:00.0000000Z"}, {"User", "dave"}, {"AnomalyScore", 3.0}, {"RunId", "score-1"}};
+  ASSERT_TRUE(store_->insert(default_template().output, {row}));
+  auto rows = q("AnomalousResourceAccessResult_CL | where isnotempty(RunId) | join kind=inner (byoml_runs | project RunId, Kind, Started) "
+                "on RunId | project User, Kind, Started");
+  EXPECT_EQ(nlohmann::json(rows), R"([{"User":"dave","Kind":"score","Started":"2026-11-02T12:50:00.0000000Z"}])"_json);
 }
 
 TEST_F(Kql, InjectionAttemptsChangeNothing) {
@@ -130,7 +288,7 @@ TEST_F(Kql, InjectionAttemptsChangeNothing) {
     auto rows = q(T + " | where User == " + lit + " | count");
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0]["Count"], std::string(value) == kHostile ? 1 : 0) << value;
-    auto sql = translate_kql(T + " | where User == " + lit, {kNow, {{T, {"User"}}}, 0});
+    auto sql = translate_kql(T + " | where User == " + lit, {kNow, {{T, {{"User", KqlType::kString}}}}, 0});
     ASSERT_TRUE(sql);
     EXPECT_EQ(sql->sql.find(value), std::string::npos) << "a value reached the SQL text";
   }
@@ -234,10 +392,10 @@ TEST_F(Rules, SuppressionAndTriggerThreshold) {
   high.trigger_threshold = 5;
   EXPECT_FALSE(run_at({high}, kNow, true)[0].triggered);
   AnalyticsRule bad = rule("");
-  bad.query = "AnomalousResourceAccessResult_CL | join x";
+  bad.query = "AnomalousResourceAccessResult_CL | make-series x";
   auto o = run_at({bad, high}, kNow, true);
   ASSERT_EQ(o.size(), 2u);
-  EXPECT_NE(o[0].error.find("unsupported operator 'join'"), std::string::npos);
+  EXPECT_NE(o[0].error.find("unsupported operator 'make-series'"), std::string::npos);
   EXPECT_TRUE(o[1].error.empty()) << "a failing rule does not stop the others";
 }
 
@@ -318,7 +476,7 @@ TEST(RuleFiles, TheShippedRuleParsesAndTranslates) {
   ASSERT_TRUE(rules) << rules.status().message();
   ASSERT_FALSE(rules->empty());
   KqlContext ctx{kNow, {{"AnomalousResourceAccessResult_CL", {}}}, 0};
-  for (const auto& c : default_template().output.columns) ctx.tables.begin()->second.push_back(c.name);
+  for (const auto& c : default_template().output.columns) ctx.tables.begin()->second.push_back({c.name, kql_type_of(c.type)});
   for (const auto& r : *rules) {
     auto sql = translate_kql(r.query, ctx);
     EXPECT_TRUE(sql) << r.source << ": " << sql.status().message();

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "byoml/rules/kql.h"
 #include "byoml/rules/rule_engine.h"
 
 namespace byoml {
@@ -80,8 +81,6 @@ std::string fill(std::string_view page, const std::map<std::string_view, std::st
   return out;
 }
 
-std::string kql_string(const std::string& s) { return nlohmann::json(s).dump(); }
-
 }  // namespace
 
 Result<std::string> render_report(ResultStore& store, const ReportOptions& o) {
@@ -114,7 +113,7 @@ Result<std::string> render_report(ResultStore& store, const ReportOptions& o) {
     if (!columns.empty()) {
       // Highest score first: AnomalyScore is what byoml's detectors (and Sentinel's table) call it.
       const bool scored = std::find(columns.begin(), columns.end(), "AnomalyScore") != columns.end();
-      auto rows = run_kql(store, fmt::format("{} | where RunId == {}{}", *table, kql_string(run_id),
+      auto rows = run_kql(store, fmt::format("{} | where RunId == {}{}", *table, kql_quote(run_id),
                                              scored ? " | order by AnomalyScore desc" : ""), o.now);
       if (!rows) return rows.status();
       data["results"] = *rows;

@@ -24,14 +24,13 @@ Status sql_error(sqlite3* db, const std::string& what) {
   return Status(ErrorCode::kIo, fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-const char* sql_type(ColumnType t) {
-  switch (t) {
-    case ColumnType::kReal: return "REAL";
-    case ColumnType::kLong:
-    case ColumnType::kInt:
-    case ColumnType::kBool: return "INTEGER";
-    default: return "TEXT";
-  }
+// The declared type names the Log Analytics type, so a query knows a datetime from a string,
+// then the storage that gives SQLite's affinity ("datetime TEXT", "long INTEGER", "real REAL").
+std::string sql_type(ColumnType t) {
+  const char* storage = t == ColumnType::kReal ? "REAL"
+                        : t == ColumnType::kLong || t == ColumnType::kInt || t == ColumnType::kBool ? "INTEGER"
+                                                                                                     : "TEXT";
+  return fmt::format("{} {}", column_type_name(t), storage);
 }
 
 // The results section's migrations (PRAGMA user_version), applied in order up to
@@ -155,13 +154,20 @@ Result<uint64_t> ResultStore::count(const std::string& table) {
   return n;
 }
 
+std::vector<std::pair<std::string, std::string>> ResultStore::declared_columns(const std::string& table) {
+  std::vector<std::pair<std::string, std::string>> out;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), "SELECT name, type FROM pragma_table_info(?1)", -1, &st, nullptr) != SQLITE_OK) return out;
+  sqlite3_bind_text(st, 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+  auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i))); };
+  while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(text(0), text(1));
+  sqlite3_finalize(st);
+  return out;
+}
+
 std::vector<std::string> ResultStore::columns(const std::string& table) {
   std::vector<std::string> out;
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), "SELECT name FROM pragma_table_info(?1)", -1, &st, nullptr) != SQLITE_OK) return out;
-  sqlite3_bind_text(st, 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
-  while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-  sqlite3_finalize(st);
+  for (auto& [name, type] : declared_columns(table)) out.push_back(std::move(name));
   return out;
 }
 

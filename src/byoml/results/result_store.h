@@ -43,6 +43,8 @@ class ResultStore {
   Result<uint64_t> count(const std::string& table);
   // Columns of a table, in order (empty when it does not exist).
   std::vector<std::string> columns(const std::string& table);
+  // Columns with their declared SQLite types ("datetime TEXT"; plain "TEXT" in older stores).
+  std::vector<std::pair<std::string, std::string>> declared_columns(const std::string& table);
   // The result table (byoml's own tables aside) that holds rows of a run; "" when none does.
   Result<std::string> table_with_run(const std::string& run_id);
   // A health row for a train, score or rules run: keys are byoml_runs columns (RunId, Kind,

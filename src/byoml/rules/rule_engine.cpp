@@ -131,7 +131,8 @@ Result<std::vector<nlohmann::json>> run_kql(ResultStore& store, const std::strin
   if (!names) return names.status();
   for (const auto& n : *names) {
     std::string name = n["name"];
-    ctx.tables[name] = store.columns(name);
+    auto& cols = ctx.tables[name];
+    for (const auto& [column, declared] : store.declared_columns(name)) cols.push_back({column, kql_type_of_declared(declared)});
   }
   auto q = translate_kql(kql, ctx);
   if (!q) return q.status();
