@@ -12,7 +12,7 @@ namespace {
 
 struct EvaluateArgs {
   std::string scores, labels;
-  double threshold = 0.5;
+  std::string threshold = "auto";
   bool json = false;
 };
 
@@ -47,10 +47,17 @@ void print_set(const std::string& title, const EvaluationSet& s) {
 }
 
 int run_evaluate(const EvaluateArgs& a) {
-  auto rep = evaluate_files(a.scores, a.labels, a.threshold);
+  std::optional<double> threshold;
+  if (double v = 0; a.threshold != "auto") {
+    if (!parse_double(a.threshold, v))
+      return report_error(Status(ErrorCode::kInvalidArgument, fmt::format("--threshold \"{}\": auto or a number", a.threshold)));
+    threshold = v;
+  }
+  auto rep = evaluate_files(a.scores, a.labels, threshold);
   if (!rep) return report_error(rep.status());
   if (a.json) {
-    nlohmann::json j = {{"threshold", rep->threshold}, {"scored_events", rep->scored_events},
+    nlohmann::json j = {{"threshold", rep->threshold ? nlohmann::json(*rep->threshold) : nlohmann::json("auto")},
+                        {"scored_events", rep->scored_events},
                         {"labelled_events", rep->labelled_events}, {"unlabelled_scores", rep->unlabelled_scores},
                         {"unscored_labels", rep->unscored_labels}, {"users", rep->users}, {"days", rep->days},
                         {"bad_lines", rep->bad_lines}, {"problems", rep->problems}};
@@ -63,8 +70,10 @@ int run_evaluate(const EvaluateArgs& a) {
   fmt::print("scores      {} events ({} labelled, {} without a label), {} labels without a score\n",
              with_commas(rep->scored_events), with_commas(rep->labelled_events), with_commas(rep->unlabelled_scores),
              with_commas(rep->unscored_labels));
-  fmt::print("population  {} users over {} days; model flags score > {}, first-seen flags pairs never seen in training\n",
-             rep->users, rep->days, rep->threshold);
+  fmt::print("population  {} users over {} days; model flags {}, first-seen flags pairs never seen in training\n",
+             rep->users, rep->days,
+             rep->threshold ? fmt::format("new pairs scoring above {}", *rep->threshold)
+                            : std::string("the events its scoring run alerted on (new pairs above the model's threshold)"));
   for (const auto& p : rep->problems) fmt::print("problem     {}\n", p);
   print_set("All labelled events", rep->all);
   print_set("Events whose pair was never seen in training", rep->new_pairs);
@@ -83,7 +92,10 @@ Runner register_evaluate(CLI::App& app) {
       "  byoml evaluate --scores scores.jsonl --labels demo/labels.csv");
   cmd->add_option("--scores", args->scores, "Per-event scores (byoml score --per-event)")->required();
   cmd->add_option("--labels", args->labels, "Labels CSV with EventOriginId, Label (anomaly|novelty|normal), Kind")->required();
-  cmd->add_option("--threshold", args->threshold, "Model score above which an event counts as flagged")->capture_default_str();
+  cmd->add_option("--threshold", args->threshold,
+                  "auto: an event is flagged when its scoring run alerted on it (Alert); or a score above which an "
+                  "event of a pair new to the model counts as flagged")
+      ->capture_default_str();
   cmd->add_flag("--json", args->json, "JSON output");
   return [args, cmd]() { return cmd->parsed() ? run_evaluate(*args) : -1; };
 }

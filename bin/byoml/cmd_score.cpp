@@ -92,7 +92,7 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
                   "results are stored. Made on the first run.");
   cmd->add_flag("--per-event", args->per_event,
                 "Write every scored event (EventOriginId, TimeGenerated, User, Resource, AnomalyScore, Severity, "
-                "Reasons, SeenInTraining) to --output");
+                "Reasons, SeenInTraining, Alert) to --output");
   cmd->add_option("--allowlist", args->allowlist_path, "YAML allowlist; skip-result entries are kept out of results");
   args->job.add(cmd, "Results store (SQLite) for the result rows and the run's health row",
                 "Print the run summary and result rows as JSON");

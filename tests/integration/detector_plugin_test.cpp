@@ -142,8 +142,8 @@ class EventCountDetector final : public Detector {
     if (!r.ok() || !r.at_end()) return Status(ErrorCode::kCorrupt, source + ": counts are damaged");
     return std::unique_ptr<Model>(std::move(m));
   }
-  std::unique_ptr<Scorer> scorer(const Model& m, const ScoreSetup& s) const override {
-    return std::make_unique<CountScorer>(dynamic_cast<const EventCountModel&>(m), s);
+  Result<std::unique_ptr<Scorer>> scorer(const Model& m, const ScoreSetup& s) const override {
+    return std::unique_ptr<Scorer>(std::make_unique<CountScorer>(dynamic_cast<const EventCountModel&>(m), s));
   }
   std::vector<std::string> describe(const Model& m) const override {
     return {fmt::format("counted     {} users", dynamic_cast<const EventCountModel&>(m).trained.size())};

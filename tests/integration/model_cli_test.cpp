@@ -3,6 +3,8 @@
 // the model registry commands, allowlists and the errors a user can cause.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -78,35 +80,59 @@ TEST_F(ModelCli, OneAndTwoThreadsGiveIdenticalScores) {
   EXPECT_EQ(nlohmann::json::parse(f1.out)["data"]["fingerprint"], nlohmann::json::parse(f2.out)["data"]["fingerprint"]);
 }
 
-TEST_F(ModelCli, DefaultScoringWritesTopResultsToTheStore) {
+// Every alert is stored, highest first; --top caps only the summary, which says what it hid.
+// By default the threshold is the one the model calibrated at training.
+TEST_F(ModelCli, ScoringStoresEveryAlertAtTheCalibratedThreshold) {
   ASSERT_EQ(run(train_args("m-store")).code, 0);
+  auto show = nlohmann::json::parse(run("models show --json --model " + path("m-store")).out);
+  const auto& cal = show["evaluation"]["tenants"][0]["calibration"];
+  ASSERT_TRUE(cal.is_object()) << show.dump(2);
+  EXPECT_EQ(cal["held_out_days"], 7);
+  const double calibrated = cal["alert_threshold"];
+
   std::string db = path("results.db");
-  auto r = run(score_args("m-store") + " --store " + db + " --top 10 --threshold 1.0 --json");
+  auto r = run(score_args("m-store") + " --store " + db + " --json");
   ASSERT_EQ(r.code, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
-  ASSERT_EQ(j["results"].size(), 10u);
+  EXPECT_EQ(j["threshold"], calibrated);
+  EXPECT_TRUE(j["calibrated"].get<bool>());
+  const size_t alerts = j["alerting_pairs"];
+  ASSERT_GT(alerts, 10u);
+  ASSERT_EQ(j["results"].size(), alerts) << "--top 25 caps the summary, not the results";
   double prev = 1e300;
   for (const auto& row : j["results"]) {
     double s = row["AnomalyScore"];
-    EXPECT_GT(s, 1.0);
+    EXPECT_GT(s, calibrated);
     EXPECT_LE(s, prev) << "highest first";
     prev = s;
     EXPECT_TRUE(row["Explanation"].contains("usual_resources"));
-    EXPECT_FALSE(row["Reasons"].empty());
+    auto reasons = row["Reasons"].dump();
+    EXPECT_TRUE(reasons.find("new_pair") != std::string::npos || reasons.find("unseen_") != std::string::npos)
+        << "only pairs new to the model alert: " << reasons;
     EXPECT_EQ(row["ModelVersion"], 1);
     EXPECT_EQ(row["RunId"], j["run_id"]);
     EXPECT_EQ(row["Share"].get<std::string>().rfind("\\\\*\\", 0), 0u);
   }
   auto store = ResultStore::open(db);
   ASSERT_TRUE(store);
-  EXPECT_EQ(*store->count("AnomalousResourceAccessResult_CL"), 10u);
-  ASSERT_EQ(run(score_args("m-store") + " --store " + db + " --top 3 -o " + path("top3.jsonl")).code, 0);
-  EXPECT_EQ(*store->count("AnomalousResourceAccessResult_CL"), 13u) << "runs append";
-  std::ifstream in(path("top3.jsonl"));
+  EXPECT_EQ(*store->count("AnomalousResourceAccessResult_CL"), alerts);
+
+  auto fixed = run(score_args("m-store") + " --store " + db + " --top 3 --threshold 1.0 -o " + path("fixed.jsonl"));
+  ASSERT_EQ(fixed.code, 0) << fixed.out;
+  std::ifstream in(path("fixed.jsonl"));
   std::string line;
-  int lines = 0;
-  while (std::getline(in, line)) lines += nlohmann::json::parse(line).contains("AnomalyScore");
-  EXPECT_EQ(lines, 3);
+  size_t lines = 0;
+  while (std::getline(in, line)) {
+    auto row = nlohmann::json::parse(line);
+    EXPECT_GT(row["AnomalyScore"].get<double>(), 1.0);
+    ++lines;
+  }
+  EXPECT_GT(lines, 3u);
+  EXPECT_NE(fixed.out.find(fmt::format("... {} more stored, not shown (--top 3)", lines - 3)), std::string::npos) << fixed.out;
+  EXPECT_EQ(*store->count("AnomalousResourceAccessResult_CL"), alerts + lines) << "runs append";
+  auto bad = run(score_args("m-store") + " --no-store --threshold high");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("auto, or a score"), std::string::npos) << bad.out;
 }
 
 TEST_F(ModelCli, RegistryListShowRollbackAndCorruptFiles) {

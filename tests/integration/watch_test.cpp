@@ -197,7 +197,6 @@ TEST_F(Watch, EveryEventOnceThroughAHundredKills) {
   EXPECT_GE(kills, 100) << "in " << attempts << " attempts";
   std::printf("%d kills in %d attempts over %zu steps; an uninterrupted cycle takes %.2f s\n", kills, attempts,
               steps.size(), cycle);
-  fs::copy_file(clean, "/tmp/dbg-clean.db", fs::copy_options::overwrite_existing); fs::copy_file(killed, "/tmp/dbg-killed.db", fs::copy_options::overwrite_existing);
 
   const std::string events = "SELECT EventOriginId || ' ' || AnomalyScore || ' ' || Severity || ' ' || Event || ' ' || RunId "
                              "FROM ByomlScoredEvents ORDER BY EventOriginId";
@@ -353,19 +352,20 @@ TEST_F(Watch, TheOutboxKeepsRowsUntilLogsIngestionTakesThemAndSendsEachOnce) {
     return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
   };
   // The service is down for the first cycle: the rows wait in the outbox, the cycle is stored.
+  // The cycles take working hours of the first test day, where new pairs alert.
   ingestion.plan({503});
-  auto c1 = cycle(0, 24);
+  auto c1 = cycle(96, 120);
   EXPECT_GT(c1["results"].get<int>(), 0);
   EXPECT_EQ(c1["outbox_pending"], 1);
   EXPECT_NE(c1["delivery_error"].get<std::string>().find("503"), std::string::npos) << c1.dump();
   EXPECT_TRUE(ingestion.rows().empty());
   EXPECT_EQ(status_of(store, "default")["outbox_pending"], 1);
   // Back: the next cycle sends its own rows and the waiting ones.
-  auto c2 = cycle(24, 48);
+  auto c2 = cycle(120, 144);
   EXPECT_EQ(c2["outbox_pending"], 0) << c2.dump();
   EXPECT_EQ(c2["delivered_rows"], c1["results"].get<int>() + c2["results"].get<int>());
   // An idle cycle sends nothing again.
-  auto c3 = cycle(48, 48);
+  auto c3 = cycle(144, 144);
   EXPECT_EQ(c3["delivered_rows"], 0);
   auto rows = ingestion.rows();
   std::set<std::string> ids;

@@ -149,7 +149,7 @@ parameters:
   EXPECT_TRUE(vpn->event_ids.empty());
   auto values = ParamSet::make(vpn->params);
   ASSERT_TRUE(values);
-  EXPECT_EQ(values->get_real("threshold"), 1.5) << "a template sets the algorithm's defaults";
+  EXPECT_EQ(values->get_string("threshold"), "1.5") << "a template sets the algorithm's defaults";
   EXPECT_EQ(values->get_int("rank"), 4);
   EXPECT_EQ(values->get_string("region"), "eu");
   EXPECT_EQ(vpn->output.table, "VpnAnomalies_CL");

@@ -116,6 +116,23 @@ TEST(Evaluation, BadLinesAreCountedAndGoodOnesKept) {
   EXPECT_FALSE(evaluate_files(scores, dir.write("bad.csv", "a,b\n1,2\n"), 0.5)) << "labels without the needed columns";
   EXPECT_FALSE(evaluate_files(dir.write("empty.jsonl", ""), labels, 0.5)) << "nothing to evaluate";
   EXPECT_FALSE(evaluate_files(dir.file("missing.jsonl"), labels, 0.5));
+  auto fixed = evaluate_files(scores, labels, -5.0);
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed->all.model.by_kind.at("-").flagged, 0u) << "a pair known to the model is never flagged, whatever its score";
+  EXPECT_EQ(fixed->all.model.by_kind.at("new_hire").flagged, 1u);
+
+  // By default the scoring run's own verdict counts (Alert), not a threshold chosen here.
+  std::string alerts = dir.write(
+      "alerts.jsonl",
+      "{\"EventOriginId\":\"a1\",\"TimeGenerated\":\"2026-11-02T01:00:00Z\",\"AnomalyScore\":3.0,\"SeenInTraining\":false,\"Alert\":false}\n"
+      "{\"EventOriginId\":\"c3\",\"TimeGenerated\":\"2026-11-02T02:00:00Z\",\"AnomalyScore\":0.2,\"SeenInTraining\":false,\"Alert\":true}\n"
+      "{\"EventOriginId\":\"b2\",\"TimeGenerated\":\"2026-11-02T02:00:00Z\",\"AnomalyScore\":9.0,\"SeenInTraining\":true}\n");
+  auto verdicts = evaluate_files(alerts, labels, std::nullopt);
+  ASSERT_TRUE(verdicts) << verdicts.status().message();
+  EXPECT_EQ(verdicts->bad_lines, 1u);
+  EXPECT_NE(verdicts->problems[0].find("needs Alert"), std::string::npos) << verdicts->problems[0];
+  EXPECT_EQ(verdicts->all.model.recall, 0.0) << "the run did not alert on the anomaly";
+  EXPECT_EQ(verdicts->all.model.by_kind.at("new_hire").flagged, 1u);
 }
 
 }  // namespace

@@ -14,17 +14,17 @@ Status invalid(const ParamSpec& s, const std::string& text, const std::string& w
           fmt::format("{} = \"{}\": {}", s.name, text.substr(0, 80), why)};
 }
 
-bool parse_double(std::string_view t, double& out) {
-  auto r = std::from_chars(t.data(), t.data() + t.size(), out);
-  return r.ec == std::errc() && r.ptr == t.data() + t.size() && std::isfinite(out);
-}
-
 Status check_range(const ParamSpec& s, const std::string& text, double v) {
   if (s.min == s.max || (v >= s.min && v <= s.max)) return {};
   return invalid(s, text, fmt::format("must be between {} and {}", s.min, s.max));
 }
 
 }  // namespace
+
+bool parse_double(std::string_view t, double& out) {
+  auto r = std::from_chars(t.data(), t.data() + t.size(), out);
+  return r.ec == std::errc() && r.ptr == t.data() + t.size() && std::isfinite(out);
+}
 
 const char* param_type_name(ParamType type) {
   switch (type) {

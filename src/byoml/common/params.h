@@ -69,6 +69,7 @@ class ParamSet {
 template <typename S>
 class ParamTable;
 
+bool parse_double(std::string_view text, double& out);  // the whole text, a finite number
 Result<uint64_t> parse_bytes(std::string_view text);  // "4MiB", "512k", "1048576"
 std::string format_bytes(uint64_t n);                 // 4194304 -> "4MiB", 1000 -> "1000"
 std::string cli_option_name(const std::string& param_name);  // max_record_bytes -> --max-record-bytes

@@ -18,7 +18,9 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
 
   const bool per_event = !req.per_event_path.empty() || req.keep_events;
   ScoreSetup setup{req.tmpl->event_ids, req.values, req.allowlist, req.model_version, req.run_id, per_event};
-  auto scorer = detector.scorer(*req.model, setup);
+  auto made = detector.scorer(*req.model, setup);
+  if (!made) return made.status();
+  std::unique_ptr<Scorer> scorer = std::move(made).value();
   Vocabulary vocab;
   RejectLog local_rejects;
   ReadContext ctx(*mapping, vocab, req.read, req.rejects ? *req.rejects : local_rejects,

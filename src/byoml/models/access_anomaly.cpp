@@ -28,7 +28,12 @@ const ParamTable<AccessAnomalyParams>& access_anomaly_params() {
            0, 0, {"cholesky", "cg"})
       .add("cg_steps", &P::cg_steps, "Conjugate-gradient steps per row and half-iteration (solver cg)", 1, 100)
       .add("seed", &P::seed, "Seed of the random start; the same seed gives the same model", 0, 9007199254740991.0)
-      .add("dedupe", &P::dedupe, "Count a record id seen twice (export retries, overlapping files) once");
+      .add("dedupe", &P::dedupe, "Count a record id seen twice (export retries, overlapping files) once")
+      .add("alert_budget", &P::alert_budget,
+           "Alerts a normal day may raise per 1,000 users: the scoring threshold is calibrated to it on held-out days", 0, 1e6)
+      .add("calibration_days", &P::calibration_days,
+           "Last days of the window held out to calibrate the threshold and severity (at most a quarter of the window; 0: "
+           "none, the reference's fixed 0.5)", 0, 365);
   return table;
 }
 
@@ -118,8 +123,7 @@ double AccessAnomalyModel::score(uint32_t user, uint32_t resource) const {
   return score_vectors(user_tenant[user], user_factors.row(user).data(), resource_factors.row(resource).data());
 }
 
-double AccessAnomalyModel::severity(uint32_t tenant, double s) const {
-  const auto& q = tenants[tenant].quantiles;
+double percentile_in(const std::vector<float>& q, double s) {
   if (q.empty() || !(s > q.front())) return 0.0;
   if (s >= q.back()) return 100.0;
   // Compared as doubles: rounding s to float could reach q.back() and run off the end.
@@ -127,7 +131,24 @@ double AccessAnomalyModel::severity(uint32_t tenant, double s) const {
   auto i = std::clamp<size_t>(static_cast<size_t>(it - q.begin()), 1, q.size() - 1);  // q[i-1] <= s < q[i]
   double lo = q[i - 1], hi = q[i];
   double frac = hi > lo ? (s - lo) / (hi - lo) : 0.0;
-  return 100.0 * (static_cast<double>(i - 1) + frac) / kSeverityQuantiles;
+  return 100.0 * (static_cast<double>(i - 1) + frac) / static_cast<double>(q.size() - 1);
+}
+
+std::vector<float> quantiles_of(const std::vector<double>& sorted) {
+  std::vector<float> out;
+  if (sorted.empty()) return out;
+  for (int q = 0; q <= kSeverityQuantiles; ++q) {
+    double pos = static_cast<double>(q) * static_cast<double>(sorted.size() - 1) / kSeverityQuantiles;
+    auto lo = static_cast<size_t>(pos);
+    size_t hi = std::min(lo + 1, sorted.size() - 1);
+    out.push_back(static_cast<float>(sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo])));
+  }
+  return out;
+}
+
+double AccessAnomalyModel::severity(uint32_t tenant, double s) const {
+  const TenantModel& t = tenants[tenant];
+  return percentile_in(t.calibrated() ? t.calibration.quantiles : t.quantiles, s);
 }
 
 double AccessAnomalyModel::rescale(uint32_t tenant, double likelihood) const {
@@ -197,17 +218,8 @@ void compute_tenant_statistics(AccessAnomalyModel& m) {
     scores.reserve(dots.size());
     for (double d : dots) scores.push_back(-(d - tm.mu) / tm.sigma);
     std::sort(scores.begin(), scores.end());
-    tm.quantiles.clear();
-    if (!scores.empty()) {
-      tm.score_max = scores.back();
-      for (int q = 0; q <= kSeverityQuantiles; ++q) {
-        double pos = static_cast<double>(q) * static_cast<double>(scores.size() - 1) / kSeverityQuantiles;
-        auto lo = static_cast<size_t>(pos);
-        size_t hi = std::min(lo + 1, scores.size() - 1);
-        double v = scores[lo] + (pos - static_cast<double>(lo)) * (scores[hi] - scores[lo]);
-        tm.quantiles.push_back(static_cast<float>(v));
-      }
-    }
+    tm.quantiles = quantiles_of(scores);
+    if (!scores.empty()) tm.score_max = scores.back();
     // Components numbered in order of their smallest member, users before resources.
     std::map<uint32_t, uint32_t> label;
     for (uint32_t i = 0; i < nu + nr; ++i) {

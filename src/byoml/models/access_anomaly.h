@@ -27,6 +27,10 @@ struct AccessAnomalyParams : AlsOptions {
   bool separate_tenants = false;
   uint64_t seed = 42;
   bool dedupe = true;
+  // Alert calibration (access_calibration.h): the last days of the window are held out, and
+  // the threshold is set so that new pairs of those days alert at this rate.
+  double alert_budget = 5;   // expected alerts per 1,000 users per day
+  int calibration_days = 7;  // held-out days (at most a quarter of the window); 0: none
 };
 const ParamTable<AccessAnomalyParams>& access_anomaly_params();
 std::vector<ParamSpec> access_anomaly_param_specs();  // access_anomaly_params().specs()
@@ -34,6 +38,17 @@ std::vector<ParamSpec> access_anomaly_param_specs();  // access_anomaly_params()
 struct TrainingPair {
   std::string_view tenant, user, resource;
   PairStats stats;
+};
+
+inline constexpr int kSeverityQuantiles = 1000;
+
+// What a normal day produces: the scores of the pairs first seen in the held-out days, under a
+// model fitted on the days before them. Empty quantiles: not calibrated (too few such pairs).
+struct TenantCalibration {
+  double threshold = 0;          // scores above it alert: alert_budget per 1,000 users per day
+  std::vector<float> quantiles;  // held-out new pairs' scores at 0, 1/Q, ..., 1
+  uint64_t candidates = 0;       // new pairs in the held-out days
+  uint32_t users = 0, days = 0;  // active users and days of the held-out slice
 };
 
 struct TenantModel {
@@ -45,9 +60,9 @@ struct TenantModel {
   double score_max = 0;                           // highest training score
   uint32_t components = 0;
   std::vector<float> quantiles;  // training scores at 0, 1/Q, ..., 1 (Q = kSeverityQuantiles)
+  TenantCalibration calibration;
+  bool calibrated() const { return !calibration.quantiles.empty(); }
 };
-
-inline constexpr int kSeverityQuantiles = 1000;
 
 struct ModelPair {
   uint32_t user = 0, resource = 0;  // global rows
@@ -93,7 +108,8 @@ struct AccessAnomalyModel final : Model {
   // −(x·y − μ)/σ of the tenant, for any user and resource vectors.
   double score_vectors(uint32_t tenant, const float* x, const float* y) const;
   double score(uint32_t user, uint32_t resource) const;
-  // Percentile (0–100) of a score among the tenant's training scores.
+  // Percentile (0–100) of a score among what a normal day's new pairs score (calibrated), or
+  // else among the tenant's training scores.
   double severity(uint32_t tenant, double score) const;
   // Rescaled rating r ∈ [low, high] of a likelihood, clamped, as training rescaled it.
   double rescale(uint32_t tenant, double likelihood) const;
@@ -106,6 +122,10 @@ struct AccessAnomalyModel final : Model {
 // From factors and pairs: each tenant's μ, σ, training-score maximum and quantiles, and the
 // connected components of its user–resource graph. fit calls it; tests call it directly.
 void compute_tenant_statistics(AccessAnomalyModel& m);
+// Values at 0, 1/Q, ..., 1 of ascending `sorted` (linear between), and where a score falls
+// among such quantiles, 0–100.
+std::vector<float> quantiles_of(const std::vector<double>& sorted);
+double percentile_in(const std::vector<float>& quantiles, double score);
 
 struct FitOptions {
   unsigned threads = 1;

@@ -13,6 +13,7 @@
 #include "byoml/common/param_table.h"
 #include "byoml/common/text.h"
 #include "byoml/features/pair_features.h"
+#include "byoml/models/access_calibration.h"
 #include "byoml/models/access_scorer.h"
 
 namespace byoml {
@@ -67,17 +68,31 @@ class AccessTrainer final : public Trainer {
       if (setup_.log && (it == 1 || it == total || it % 5 == 0))
         setup_.log(fmt::format("ALS iteration {}/{} ({:.3f} s)", it, total, secs));
     };
+    if (setup_.log) setup_.log("calibrating the alert threshold on held-out days");
+    auto calibration = calibrate_access_anomaly(pairs, params_, fo);
+    if (!calibration) return calibration.status();
     auto fitted = fit_access_anomaly(std::move(pairs), params_, fo);
     if (!fitted) return fitted.status();
     auto m = std::make_unique<AccessAnomalyModel>(std::move(fitted).value());
     nlohmann::json tenants = nlohmann::json::array();
-    for (const auto& t : m->tenants) {
+    for (auto& t : m->tenants) {
+      if (auto c = calibration->find(t.name); c != calibration->end()) t.calibration = std::move(c->second);
+      auto at = [](const std::vector<float>& q, double f) {
+        return q.empty() ? 0.0 : static_cast<double>(q[static_cast<size_t>(f * kSeverityQuantiles)]);
+      };
       const auto& q = t.quantiles;
-      auto at = [&](double f) { return q.empty() ? 0.0 : static_cast<double>(q[static_cast<size_t>(f * kSeverityQuantiles)]); };
+      nlohmann::json cal = nullptr;
+      if (t.calibrated()) {
+        const auto& c = t.calibration;
+        cal = {{"alert_threshold", c.threshold}, {"held_out_days", c.days}, {"held_out_users", c.users},
+               {"held_out_new_pairs", c.candidates},
+               {"new_pair_score", {{"p50", at(c.quantiles, 0.5)}, {"p95", at(c.quantiles, 0.95)}, {"p99", at(c.quantiles, 0.99)}}}};
+      }
       tenants.push_back({{"name", t.name}, {"users", t.user_end - t.user_begin},
                          {"resources", t.resource_end - t.resource_begin}, {"components", t.components},
                          {"mu", t.mu}, {"sigma", t.sigma},
-                         {"training_score", {{"min", at(0)}, {"p50", at(0.5)}, {"p95", at(0.95)}, {"p99", at(0.99)}, {"max", t.score_max}}}});
+                         {"training_score", {{"min", at(q, 0)}, {"p50", at(q, 0.5)}, {"p95", at(q, 0.95)}, {"p99", at(q, 0.99)}, {"max", t.score_max}}},
+                         {"calibration", cal}});
     }
     const bool any = acc_.events() > 0;
     m->info = {
@@ -109,9 +124,9 @@ nlohmann::json explanation_json(const Explanation& e) {
 
 class AccessScorerAdapter final : public Scorer {
  public:
-  AccessScorerAdapter(const AccessAnomalyModel& m, const ScoreSetup& setup)
-      : m_(m), setup_(setup), acc_(setup.event_ids, m.config.dedupe) {
-    static_cast<ScoringParams&>(options_) = scoring_params().bind(setup_.values);
+  AccessScorerAdapter(const AccessAnomalyModel& m, const ScoreSetup& setup, std::optional<double> threshold)
+      : m_(m), setup_(setup), params_(scoring_params().bind(setup.values)), acc_(setup.event_ids, m.config.dedupe) {
+    options_.threshold = threshold;
     options_.allowlist = setup_.allowlist;
   }
 
@@ -148,18 +163,22 @@ class AccessScorerAdapter final : public Scorer {
       allowlisted += (s.reasons & kReasonAllowlisted) != 0;
     }
 
-    // The original's aggregation: above the threshold, not allowlisted, one row per pair (the
-    // score is per pair, so that is its maximum), the top N by score.
-    for (size_t i = 0; i < scores_.size(); ++i)
-      if (scores_[i].score > options_.threshold && !(scores_[i].reasons & kReasonAllowlisted)) kept_.push_back(i);
-    const uint64_t above = kept_.size();
+    // One row per alerting pair (the score is per pair, so that is the original's maximum),
+    // highest first; the threshold each tenant was held to goes with the figures.
+    uint64_t known_above = 0;
+    nlohmann::json thresholds = nlohmann::json::object();
+    for (size_t i = 0; i < scores_.size(); ++i) {
+      const PairScore& s = scores_[i];
+      if (s.alert) kept_.push_back(i);
+      known_above += s.seen_in_training && s.score > scorer_->threshold(s.tenant);
+      thresholds[std::string(pairs_[i].tenant)] = scorer_->threshold(s.tenant);
+    }
     std::stable_sort(kept_.begin(), kept_.end(), [&](size_t a, size_t b) {
       if (scores_[a].score != scores_[b].score) return scores_[a].score > scores_[b].score;
       return std::tie(pairs_[a].tenant, pairs_[a].user, pairs_[a].resource) <
              std::tie(pairs_[b].tenant, pairs_[b].user, pairs_[b].resource);
     });
-    auto top = static_cast<size_t>(options_.top);
-    if (top > 0 && kept_.size() > top) kept_.resize(top);
+    const auto shown = std::min(kept_.size(), params_.top > 0 ? static_cast<size_t>(params_.top) : kept_.size());
 
     ScoreTable t;
     for (size_t i : kept_) {
@@ -185,8 +204,10 @@ class AccessScorerAdapter final : public Scorer {
     t.figures = {{"events", acc_.events()}, {"duplicates", acc_.duplicates()}, {"incomplete", acc_.incomplete()},
                  {"pairs", acc_.size()}, {"unseen_user_pairs", unseen_user}, {"unseen_resource_pairs", unseen_resource},
                  {"no_history_pairs", no_history}, {"new_pairs", new_pairs}, {"cross_component_pairs", cross},
-                 {"allowlisted_pairs", allowlisted}, {"above_threshold_pairs", above},
-                 {"threshold", options_.threshold}, {"top", top},
+                 {"allowlisted_pairs", allowlisted}, {"alerting_pairs", kept_.size()},
+                 {"known_pairs_above_threshold", known_above},
+                 {"threshold", thresholds.size() == 1 ? thresholds.begin().value() : nlohmann::json()},
+                 {"thresholds", thresholds}, {"calibrated", !options_.threshold}, {"top", params_.top},
                  {"histogram", {{"min", kMin}, {"width", kWidth}, {"counts", histogram}}}};
     t.health = {{"Events", acc_.events()}, {"Users", m_.users.size()}, {"Resources", m_.resources.size()},
                 {"UnseenUsers", unseen_user}, {"UnseenResources", unseen_resource}};
@@ -195,17 +216,20 @@ class AccessScorerAdapter final : public Scorer {
     t.summary.push_back(fmt::format("pairs       {} new, {} with an unseen user, {} with an unseen resource, {} without "
                                     "history, {} across components, {} allowlisted",
                                     new_pairs, unseen_user, unseen_resource, no_history, cross, allowlisted));
-    t.summary.push_back(fmt::format("results     {} pairs above {} -> {} kept (top {})", above, options_.threshold,
-                                    t.rows.size(), top));
-    constexpr size_t kShown = 15;
+    std::string held_to = options_.threshold ? fmt::format("{}", *options_.threshold)
+                          : thresholds.size() == 1 ? fmt::format("{:.2f} (calibrated)", thresholds.begin().value().get<double>())
+                                                   : std::string("each tenant's calibrated threshold");
+    t.summary.push_back(fmt::format("results     {} new pairs above {} stored; {} known pairs above it are usual access",
+                                    kept_.size(), held_to, known_above));
     if (!kept_.empty()) t.summary.push_back(fmt::format("\n  {:>7} {:>5}  {:<28} {:<36} {}", "score", "sev", "user", "resource", "reasons"));
-    for (size_t k = 0; k < kept_.size() && k < kShown; ++k) {
+    for (size_t k = 0; k < shown; ++k) {
       const size_t i = kept_[k];
       t.summary.push_back(fmt::format("  {:>7.2f} {:>5.1f}  {:<28} {:<36} {}", scores_[i].score, scores_[i].severity,
                                       display_safe(pairs_[i].user), display_safe(pairs_[i].resource),
                                       fmt::join(reason_names(scores_[i].reasons), ",")));
     }
-    if (kept_.size() > kShown) t.summary.push_back(fmt::format("  ... {} more", kept_.size() - kShown));
+    if (kept_.size() > shown)
+      t.summary.push_back(fmt::format("  ... {} more stored, not shown (--top {})", kept_.size() - shown, params_.top));
     return t;
   }
 
@@ -221,10 +245,10 @@ class AccessScorerAdapter final : public Scorer {
       for (const auto& r : reason_names(scores_[i].reasons)) reasons += fmt::format("{}\"{}\"", reasons.empty() ? "" : ",", r);
       pair_text[i] = fmt::format(
           "\"Tenant\":{},\"User\":{},\"Resource\":{},\"Machine\":{},\"AnomalyScore\":{},\"Severity\":{:.1f},"
-          "\"Reasons\":[{}],\"SeenInTraining\":{}",
+          "\"Reasons\":[{}],\"SeenInTraining\":{},\"Alert\":{}",
           json_string(pairs_[i].tenant), json_string(pairs_[i].user), json_string(pairs_[i].resource),
           json_string(vocab.machines.str(pairs_[i].stats.machine)), scores_[i].score, scores_[i].severity, reasons,
-          scores_[i].seen_in_training);
+          scores_[i].seen_in_training, scores_[i].alert);
     }
     fmt::memory_buffer line;
     for (const auto& e : events_) {
@@ -244,6 +268,7 @@ class AccessScorerAdapter final : public Scorer {
   };
   const AccessAnomalyModel& m_;
   ScoreSetup setup_;
+  ScoringParams params_;
   ScoreOptions options_;
   PairAccumulator acc_;
   const Vocabulary* vocab_ = nullptr;
@@ -289,8 +314,10 @@ class AccessAnomalyDetector final : public Detector {
                                       const std::string& source) const override {
     return decode_access_anomaly(std::move(params), meta, sections, source);
   }
-  std::unique_ptr<Scorer> scorer(const Model& m, const ScoreSetup& setup) const override {
-    return std::make_unique<AccessScorerAdapter>(of(m), setup);
+  Result<std::unique_ptr<Scorer>> scorer(const Model& m, const ScoreSetup& setup) const override {
+    auto threshold = parse_threshold(byoml::scoring_params().bind(setup.values).threshold);
+    if (!threshold) return threshold.status();
+    return std::unique_ptr<Scorer>(std::make_unique<AccessScorerAdapter>(of(m), setup, *threshold));
   }
   std::vector<std::string> describe(const Model& model) const override {
     const AccessAnomalyModel& m = of(model);

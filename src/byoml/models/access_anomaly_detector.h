@@ -1,6 +1,7 @@
 // The access-anomaly detector: access_anomaly.h's model (who uses which resource) and
 // access_scorer.h's scoring behind the Detector interface, with its own model-file sections:
-// tenants, users, resources, user_factors, resource_factors, components, pairs.
+// tenants, calibration (optional), users, resources, user_factors, resource_factors,
+// components, pairs.
 #pragma once
 
 #include <memory>

@@ -48,9 +48,12 @@ std::string validate(const AccessAnomalyModel& m) {
       return fmt::format("tenant \"{}\": statistics are not finite numbers", t.name);
     if (!t.quantiles.empty() && t.quantiles.size() != kSeverityQuantiles + 1)
       return fmt::format("tenant \"{}\": {} severity quantiles", t.name, t.quantiles.size());
-    for (size_t i = 0; i < t.quantiles.size(); ++i)
-      if (!std::isfinite(t.quantiles[i]) || (i > 0 && t.quantiles[i] < t.quantiles[i - 1]))
-        return fmt::format("tenant \"{}\": severity quantiles are not ascending", t.name);
+    for (const auto* q : {&t.quantiles, &t.calibration.quantiles})
+      for (size_t i = 0; i < q->size(); ++i)
+        if (!std::isfinite((*q)[i]) || (i > 0 && (*q)[i] < (*q)[i - 1]))
+          return fmt::format("tenant \"{}\": severity quantiles are not ascending", t.name);
+    if (t.calibrated() && (t.calibration.quantiles.size() != kSeverityQuantiles + 1 || !std::isfinite(t.calibration.threshold)))
+      return fmt::format("tenant \"{}\": the calibration is incomplete", t.name);
   }
   if (users != m.users.size() || resources != m.resources.size())
     return "tenant ranges do not cover the users and resources";
@@ -91,6 +94,19 @@ EncodedModel encode_access_anomaly(const AccessAnomalyModel& m) {
       w.put(t.components);
       w.put(static_cast<uint32_t>(t.quantiles.size()));
       w.bytes(t.quantiles.data(), 4 * t.quantiles.size());
+    }
+  });
+  // Calibration came after the first models: a section of its own, optional when loading.
+  add("calibration", [&](SectionWriter& w) {
+    w.put(static_cast<uint32_t>(m.tenants.size()));
+    for (const auto& t : m.tenants) {
+      const TenantCalibration& c = t.calibration;
+      w.put(c.threshold);
+      w.put(c.candidates);
+      w.put(c.users);
+      w.put(c.days);
+      w.put(static_cast<uint32_t>(c.quantiles.size()));
+      w.bytes(c.quantiles.data(), 4 * c.quantiles.size());
     }
   });
   add("users", [&](SectionWriter& w) { w.strings(m.users); });
@@ -147,6 +163,20 @@ Result<std::unique_ptr<Model>> decode_access_anomaly(ParamSet params, const nloh
     t.raw(tm.quantiles.data(), 4 * tm.quantiles.size());
     m->tenants.push_back(std::move(tm));
   }
+  SectionReader cal(sections.count("calibration") ? sections.at("calibration") : std::string_view(), source + ": calibration");
+  if (sections.count("calibration")) {
+    if (cal.get<uint32_t>() != m->tenants.size()) cal.fail("calibration is not one per tenant");
+    for (auto& tm : m->tenants) {
+      if (!cal.ok()) break;
+      TenantCalibration& c = tm.calibration;
+      c.threshold = cal.get<double>();
+      c.candidates = cal.get<uint64_t>();
+      c.users = cal.get<uint32_t>();
+      c.days = cal.get<uint32_t>();
+      c.quantiles.resize(cal.count(cal.get<uint32_t>(), 4));
+      cal.raw(c.quantiles.data(), 4 * c.quantiles.size());
+    }
+  }
   SectionReader u(sections.at("users"), source + ": users");
   m->users = u.strings();
   SectionReader rs(sections.at("resources"), source + ": resources");
@@ -169,7 +199,7 @@ Result<std::unique_ptr<Model>> decode_access_anomaly(ParamSet params, const nloh
     mp.last = p.get<Ticks>();
     mp.likelihood = p.get<double>();
   }
-  for (SectionReader* x : {&t, &u, &rs, &uf, &rf, &c, &p}) {
+  for (SectionReader* x : {&t, &cal, &u, &rs, &uf, &rf, &c, &p}) {
     if (!x->ok()) return corrupt(source, x->error());
     if (!x->at_end()) return corrupt(source, "a section has bytes after its content");
   }

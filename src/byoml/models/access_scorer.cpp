@@ -1,6 +1,8 @@
 #include "byoml/models/access_scorer.h"
 #include "byoml/common/param_table.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -23,12 +25,30 @@ std::vector<std::string> reason_names(uint32_t reasons) {
 const ParamTable<ScoringParams>& scoring_params() {
   static const ParamTable<ScoringParams> table = ParamTable<ScoringParams>()
       .add("threshold", &ScoringParams::threshold,
-           "Results keep pairs scoring above this (the Sentinel notebooks used 0.5 and 1.0)", -1e6, 1e6)
-      .add("top", &ScoringParams::top, "Results keep this many highest-scoring pairs per run (0: all)", 0, 1e9);
+           "New pairs scoring above this alert and are stored. auto: the threshold the model calibrated to its "
+           "alert_budget (0.5, the Sentinel notebooks', for a tenant it could not calibrate); or a score such as 1.0")
+      .add("top", &ScoringParams::top,
+           "Result rows shown in the run's summary, highest first (0: all); every alert is stored whatever this is", 0, 1e9);
   return table;
 }
 
 std::vector<ParamSpec> scoring_param_specs() { return scoring_params().specs(); }
+
+Result<std::optional<double>> parse_threshold(const std::string& text) {
+  if (text == "auto") return std::optional<double>();
+  double v = 0;
+  if (!parse_double(text, v) || std::abs(v) > 1e6)
+    return Status(ErrorCode::kInvalidArgument,
+                  fmt::format("threshold \"{}\": auto, or a score between -1e6 and 1e6 such as 1.0", text));
+  return std::optional<double>(v);
+}
+
+double AccessScorer::threshold(int64_t tenant) const {
+  if (o_.threshold) return *o_.threshold;
+  if (tenant < 0) return kReferenceThreshold;
+  const TenantModel& t = m_.tenants[static_cast<size_t>(tenant)];
+  return t.calibrated() ? t.calibration.threshold : kReferenceThreshold;
+}
 
 namespace {
 
@@ -288,9 +308,11 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
       if (!std::isfinite(s.score)) s.score = 0;  // cannot happen with finite factors; never emit NaN
       s.severity = m_.severity(t, s.score);
     }
-    if (s.score >= o_.threshold) s.reasons |= kReasonLowAffinity;
+    const double threshold = this->threshold(s.tenant);
+    if (s.score >= threshold) s.reasons |= kReasonLowAffinity;
     if (o_.allowlist && o_.allowlist->matches(AllowAction::kSkipResult, pairs[i].user, pairs[i].resource))
       s.reasons |= kReasonAllowlisted;
+    s.alert = s.score > threshold && !s.seen_in_training && !(s.reasons & kReasonAllowlisted);
   }
   return out;
 }

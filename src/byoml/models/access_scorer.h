@@ -16,9 +16,13 @@
 //   resources): score 0, the training mean, with `no_history`.
 // `low_affinity` marks scores at or above the threshold; `allowlisted` marks pairs an
 // allowlist's skip-result entry covers (scored as usual, kept out of results).
+// A pair alerts when it scores above the threshold and is new to the model: a pair the account
+// used in training is its usual behaviour, whatever its affinity. The threshold is the
+// tenant's calibrated one (access_calibration.h) unless a fixed one is given.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,11 +47,16 @@ std::vector<std::string> reason_names(uint32_t reasons);
 
 // Scoring tunables (--threshold, --top), declared beside the training ones in templates.
 struct ScoringParams {
-  double threshold = 0.5;  // low_affinity at or above it; results keep pairs above it
-  int64_t top = 25;        // results keep this many pairs per run (0: all)
+  std::string threshold = "auto";  // "auto" (calibrated) or a score
+  int64_t top = 25;                // result rows shown in the summary (0: all); every alert is stored
 };
 const ParamTable<ScoringParams>& scoring_params();
 std::vector<ParamSpec> scoring_param_specs();  // scoring_params().specs()
+
+// The reference notebooks' threshold: used for a tenant the model could not calibrate.
+inline constexpr double kReferenceThreshold = 0.5;
+// "auto" gives none (each tenant's calibrated threshold); otherwise a finite number.
+Result<std::optional<double>> parse_threshold(const std::string& text);
 
 struct WindowPair {
   std::string_view tenant, user, resource;
@@ -59,6 +68,7 @@ struct PairScore {
   double severity = 0;  // 0–100: percentile among the tenant's training scores
   uint32_t reasons = 0;
   bool seen_in_training = false;
+  bool alert = false;   // above the threshold, new to the model, not allowlisted
   int64_t tenant = -1;                // model tenant, -1 when unseen
   int64_t user = -1, resource = -1;   // scorer vector ids (see AccessScorer), -1 when none
 };
@@ -71,7 +81,8 @@ struct Explanation {
   uint32_t peers_using = 0;     // of those, how many used this resource in training
 };
 
-struct ScoreOptions : ScoringParams {
+struct ScoreOptions {
+  std::optional<double> threshold;  // fixed; none: each tenant's calibrated one
   const Allowlist* allowlist = nullptr;
   int neighbours = 3;  // known users / resources standing in for an unseen one
   int explain_usual = 5, explain_similar = 3, explain_peers = 10;
@@ -91,6 +102,8 @@ class AccessScorer {
   void fold_in(std::span<const WindowPair> pairs);
   std::vector<PairScore> score_folded(std::span<const WindowPair> pairs) const;
   Explanation explain(const PairScore& s) const;
+  // The threshold a pair of the model tenant (-1: unseen) is held to.
+  double threshold(int64_t tenant) const;
 
  private:
   struct Side {

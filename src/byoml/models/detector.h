@@ -103,7 +103,8 @@ class Detector {
   // `meta` and `params` are already read from the file; errors are kCorrupt values.
   virtual Result<std::unique_ptr<Model>> load(ParamSet params, const nlohmann::json& meta,
                                               const ModelSections& sections, const std::string& source) const = 0;
-  virtual std::unique_ptr<Scorer> scorer(const Model& model, const ScoreSetup& setup) const = 0;
+  // Errors: scoring parameters that cannot work with this model.
+  virtual Result<std::unique_ptr<Scorer>> scorer(const Model& model, const ScoreSetup& setup) const = 0;
   // Lines for `byoml train` and `byoml models show` about a model (tenants, components, ...).
   virtual std::vector<std::string> describe(const Model& model) const = 0;
 };

@@ -40,7 +40,7 @@ std::string_view SectionReader::view(uint64_t n) {
 }
 
 void SectionReader::raw(void* dst, size_t n) {
-  if (need(n)) std::memcpy(dst, data_.data() + pos_, n), pos_ += n;
+  if (n > 0 && need(n)) std::memcpy(dst, data_.data() + pos_, n), pos_ += n;  // an empty vector's dst is null
 }
 
 std::vector<std::string> SectionReader::strings() {

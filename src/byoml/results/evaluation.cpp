@@ -137,12 +137,14 @@ Result<std::unordered_map<std::string, Label>> read_labels(const std::string& pa
 struct Scored {
   double score;
   bool seen;
+  bool alert;  // the scoring run's verdict: new to the model and above its threshold
   bool positive;
   std::string kind, label, user, resource;
   Ticks time;
 };
 
-DetectorFigures figures(const std::vector<Scored>& ev, bool model, double threshold, uint64_t users, uint64_t days) {
+DetectorFigures figures(const std::vector<Scored>& ev, bool model, std::optional<double> threshold, uint64_t users,
+                        uint64_t days) {
   DetectorFigures f;
   std::vector<Ranked> ranked;
   ranked.reserve(ev.size());
@@ -150,7 +152,7 @@ DetectorFigures figures(const std::vector<Scored>& ev, bool model, double thresh
   double positives = 0, found = 0;
   for (const auto& e : ev) {
     double s = model ? e.score : (e.seen ? 0.0 : 1.0);
-    bool flagged = model ? e.score > threshold : !e.seen;
+    bool flagged = !model ? !e.seen : threshold ? e.score > *threshold && !e.seen : e.alert;
     ranked.push_back({s, e.positive});
     auto& k = f.by_kind[e.kind.empty() ? "-" : e.kind];
     k.label = e.label;
@@ -173,7 +175,7 @@ DetectorFigures figures(const std::vector<Scored>& ev, bool model, double thresh
   return f;
 }
 
-EvaluationSet evaluation_set(const std::vector<Scored>& ev, double threshold, uint64_t users, uint64_t days) {
+EvaluationSet evaluation_set(const std::vector<Scored>& ev, std::optional<double> threshold, uint64_t users, uint64_t days) {
   EvaluationSet s;
   s.events = ev.size();
   for (const auto& e : ev) s.positives += e.positive;
@@ -184,7 +186,8 @@ EvaluationSet evaluation_set(const std::vector<Scored>& ev, double threshold, ui
 
 }  // namespace
 
-Result<EvaluationReport> evaluate_files(const std::string& scores_path, const std::string& labels_path, double threshold) {
+Result<EvaluationReport> evaluate_files(const std::string& scores_path, const std::string& labels_path,
+                                        std::optional<double> threshold) {
   auto labels = read_labels(labels_path);
   if (!labels) return labels.status();
   std::ifstream in(scores_path, std::ios::binary);
@@ -211,9 +214,14 @@ Result<EvaluationReport> evaluate_files(const std::string& scores_path, const st
     auto score = j.find("AnomalyScore");
     auto seen = j.find("SeenInTraining");
     auto time = j.find("TimeGenerated");
+    auto alert = j.find("Alert");
     if (id == j.end() || !id->is_string() || score == j.end() || !score->is_number() || seen == j.end() ||
         !seen->is_boolean() || time == j.end() || !time->is_string()) {
       problem("needs EventOriginId, TimeGenerated (strings), AnomalyScore (number), SeenInTraining (bool)");
+      continue;
+    }
+    if (!threshold && (alert == j.end() || !alert->is_boolean())) {
+      problem("needs Alert (bool), which byoml score --per-event writes; for older scores give --threshold");
       continue;
     }
     auto t = parse_timestamp(time->get<std::string>());
@@ -222,7 +230,8 @@ Result<EvaluationReport> evaluate_files(const std::string& scores_path, const st
       continue;
     }
     ++rep.scored_events;
-    Scored s{score->get<double>(), seen->get<bool>(), false, "", "", j.value("User", ""), j.value("Resource", ""), *t};
+    Scored s{score->get<double>(), seen->get<bool>(), !threshold && alert->get<bool>(), false, "", "",
+             j.value("User", ""), j.value("Resource", ""), *t};
     users.insert(s.user);
     days.insert(day_floor(*t));
     std::string key = id->get<std::string>();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,7 @@ struct EvaluationSet {
 };
 
 struct EvaluationReport {
-  double threshold = 0;
+  std::optional<double> threshold;  // none: each event's Alert
   uint64_t scored_events = 0, labelled_events = 0, unlabelled_scores = 0, unscored_labels = 0;
   uint64_t users = 0, days = 0;
   std::vector<std::string> problems;  // bad lines, first few
@@ -54,7 +55,10 @@ struct EvaluationReport {
 };
 
 // scores: `byoml score --per-event` output; labels: `byoml sample`'s labels.csv (EventOriginId,
-// ..., Label, Kind). Events join on EventOriginId; the positive class is Label = anomaly.
-Result<EvaluationReport> evaluate_files(const std::string& scores_path, const std::string& labels_path, double threshold);
+// ..., Label, Kind). Events join on EventOriginId; the positive class is Label = anomaly. The
+// model flags an event when its Alert is true (the scoring run's own threshold), or with a
+// `threshold`, when it scores above it and its pair is new to the model.
+Result<EvaluationReport> evaluate_files(const std::string& scores_path, const std::string& labels_path,
+                                        std::optional<double> threshold);
 
 }  // namespace byoml

@@ -273,9 +273,81 @@ void Generator::build_org() {
   sum_.servers = static_cast<uint32_t>(servers_.size());
   sum_.departments = static_cast<uint32_t>(depts);
 
-  // Legitimate novelty in the test window.
-  Rng n = rng_.fork(2);
+  // Legitimate novelty: new hires, new team shares, people starting on another team's share, a
+  // cross-department project and (in the test window) transfers, over `span` days from `first`.
+  // The test window's is labelled; the training window's is everyday background (a real
+  // company's pairs keep appearing), which training holds out to calibrate its alert threshold.
+  auto novelty = [&](Rng& n, int first, int span, Label label, const std::string& tag) {
+    auto kind = [&](Kind k) { return static_cast<uint8_t>(label == kNovelty ? k : kNone); };
+    auto staff = [&]() {
+      for (;;) {
+        uint32_t i = static_cast<uint32_t>(n.below(sum_.people));
+        if (people_[i].role == Role::kStaff) return i;
+      }
+    };
+    auto day_in = [&](int within) { return first + static_cast<int>(n.below(static_cast<uint64_t>(std::max(1, std::min(within, span))))); };
+    for (uint32_t k = 0; k < std::max<uint32_t>(1, sum_.people / 50); ++k) {  // new hires
+      int d = static_cast<int>(n.below(static_cast<uint64_t>(depts)));
+      int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
+      Person p = new_person(d, t, Role::kStaff);
+      staff_habits(p, d, t, day_in(3), all_days, label, kind(kNewHire));
+      people_.push_back(std::move(p));
+    }
+    for (int d = 0; d < depts; ++d) {  // a new share for one team per department
+      int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
+      uint32_t fs = shares_[shares_where(ShareKind::kDepartment, d)[0]].server;
+      uint32_t s = add_share(fs, fmt::format("{}-Team{}-{}", dept_names_[d], t + 1, tag), ShareKind::kTeam, d, t);
+      int from = day_in(3);
+      for (uint32_t i = 0; i < sum_.people; ++i)
+        if (people_[i].dept == d && people_[i].team == t && people_[i].role != Role::kService && people_[i].role != Role::kMachine)
+          people_[i].habits.push_back({s, 3.0, from, all_days, label, kind(kNewShare)});
+    }
+    for (uint32_t k = 0; k < std::max<uint32_t>(2, sum_.people / 40); ++k) {  // starting on another team's share
+      Person& p = people_[staff()];
+      if (teams_per_dept_[p.dept] < 2) continue;
+      int other = (p.team + 1) % teams_per_dept_[p.dept];
+      for (uint32_t s : shares_where(ShareKind::kTeam, p.dept))
+        if (shares_[s].team == other && std::none_of(p.habits.begin(), p.habits.end(), [&](const Habit& h) { return h.share == s; }))
+          p.habits.push_back({s, 2.0, day_in(5), all_days, label, kind(kOtherTeamShare)});
+    }
+    {  // a cross-department project: a few people of one department start on another's share
+      int a = static_cast<int>(n.below(static_cast<uint64_t>(depts)));
+      int b = (a + 1) % depts;
+      uint32_t target = shares_where(ShareKind::kDepartment, b)[0];
+      int from = day_in(2);
+      int members = 0;
+      for (uint32_t i = 0; i < sum_.people && members < 5; ++i)
+        if (people_[i].dept == a && people_[i].role == Role::kStaff &&
+            std::none_of(people_[i].habits.begin(), people_[i].habits.end(), [&](const Habit& h) { return h.share == target; })) {
+          people_[i].habits.push_back({target, 2.0, from, all_days, label, kind(kCrossProject)});
+          ++members;
+        }
+    }
+    if (label != kNovelty) return;
+    for (uint32_t k = 0; k < std::max<uint32_t>(1, sum_.people / 100); ++k) {  // transfers
+      Person& p = people_[staff()];
+      int from = day_in(2);
+      for (auto& h : p.habits)
+        if (shares_[h.share].dept == p.dept && h.to_day > from) h.to_day = from;
+      int d = (p.dept + 1 + static_cast<int>(n.below(static_cast<uint64_t>(depts - 1)))) % depts;
+      int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
+      for (uint32_t s : shares_where(ShareKind::kTeam, d))
+        if (shares_[s].team == t) p.habits.push_back({s, 6.0, from, all_days, kNovelty, kTransfer});
+      for (uint32_t s : shares_where(ShareKind::kDepartment, d)) p.habits.push_back({s, 2.5, from, all_days, kNovelty, kTransfer});
+      p.dept = d;
+      p.team = t;
+    }
+  };
   const int T = spec_.train_days;
+  // The same novelty every week of training from the second on (scripted first, so that it
+  // never reaches for the test window's shares): the test week is an ordinary week, but for
+  // its anomalies and transfers.
+  for (int week = 1; 7 * week < T; ++week) {
+    Rng w = rng_.fork(100 + static_cast<uint64_t>(week));
+    novelty(w, 7 * week, std::min(7, T - 7 * week), kNormal, fmt::format("W{}", week));
+  }
+  Rng n = rng_.fork(2);
+  novelty(n, T, spec_.test_days, kNovelty, "Projects");
   auto staff = [&]() {
     for (;;) {
       uint32_t i = static_cast<uint32_t>(n.below(sum_.people));
@@ -283,55 +355,6 @@ void Generator::build_org() {
     }
   };
   auto test_day = [&](int span) { return T + static_cast<int>(n.below(static_cast<uint64_t>(std::max(1, std::min(span, spec_.test_days))))); };
-  for (uint32_t k = 0; k < std::max<uint32_t>(1, sum_.people / 50); ++k) {  // new hires
-    int d = static_cast<int>(n.below(static_cast<uint64_t>(depts)));
-    int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
-    Person p = new_person(d, t, Role::kStaff);
-    staff_habits(p, d, t, test_day(3), all_days, kNovelty, kNewHire);
-    people_.push_back(std::move(p));
-  }
-  for (int d = 0; d < depts; ++d) {  // a new share for one team per department
-    int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
-    uint32_t fs = shares_[shares_where(ShareKind::kDepartment, d)[0]].server;
-    uint32_t s = add_share(fs, fmt::format("{}-Team{}-Projects", dept_names_[d], t + 1), ShareKind::kTeam, d, t);
-    int from = test_day(3);
-    for (uint32_t i = 0; i < sum_.people; ++i)
-      if (people_[i].dept == d && people_[i].team == t && people_[i].role != Role::kService && people_[i].role != Role::kMachine)
-        people_[i].habits.push_back({s, 3.0, from, all_days, kNovelty, kNewShare});
-  }
-  for (uint32_t k = 0; k < std::max<uint32_t>(2, sum_.people / 40); ++k) {  // starting on another team's share
-    Person& p = people_[staff()];
-    if (teams_per_dept_[p.dept] < 2) continue;
-    int other = (p.team + 1) % teams_per_dept_[p.dept];
-    for (uint32_t s : shares_where(ShareKind::kTeam, p.dept))
-      if (shares_[s].team == other && std::none_of(p.habits.begin(), p.habits.end(), [&](const Habit& h) { return h.share == s; }))
-        p.habits.push_back({s, 2.0, test_day(5), all_days, kNovelty, kOtherTeamShare});
-  }
-  {  // a cross-department project: a few people of one department start on another's share
-    int a = static_cast<int>(n.below(static_cast<uint64_t>(depts)));
-    int b = (a + 1) % depts;
-    uint32_t target = shares_where(ShareKind::kDepartment, b)[0];
-    int from = test_day(2);
-    int members = 0;
-    for (uint32_t i = 0; i < sum_.people && members < 5; ++i)
-      if (people_[i].dept == a && people_[i].role == Role::kStaff) {
-        people_[i].habits.push_back({target, 2.0, from, all_days, kNovelty, kCrossProject});
-        ++members;
-      }
-  }
-  for (uint32_t k = 0; k < std::max<uint32_t>(1, sum_.people / 100); ++k) {  // transfers
-    Person& p = people_[staff()];
-    int from = test_day(2);
-    for (auto& h : p.habits)
-      if (shares_[h.share].dept == p.dept && h.to_day > from) h.to_day = from;
-    int d = (p.dept + 1 + static_cast<int>(n.below(static_cast<uint64_t>(depts - 1)))) % depts;
-    int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
-    for (uint32_t s : shares_where(ShareKind::kTeam, d))
-      if (shares_[s].team == t) p.habits.push_back({s, 6.0, from, all_days, kNovelty, kTransfer});
-    for (uint32_t s : shares_where(ShareKind::kDepartment, d)) p.habits.push_back({s, 2.5, from, all_days, kNovelty, kTransfer});
-    p.dept = d;
-    p.team = t;
-  }
 
   // Anomalies: each an incident on one day of the test window, drawn here so that the same
   // seed always yields the same incidents.

@@ -1,9 +1,9 @@
 // `byoml sample`: a realistic share-access dataset in the Log Analytics export layout, with
 // ground truth in a separate file. A company of departments and teams uses team, department
-// and company-wide shares on weekdays; admins and service accounts touch many shares. After
-// the training window, the test window brings legitimate novelty (new hires, new shares,
-// a share of another team in one's own department, cross-department projects, transfers)
-// and labelled anomalies (compromised accounts, share sweeps, single reads of another
+// and company-wide shares on weekdays; admins and service accounts touch many shares. Every
+// week from the second brings novelty (new hires, new shares, a share of another team in one's
+// own department, a cross-department project); in the test window it is labelled, joined by
+// transfers and by labelled anomalies (compromised accounts, share sweeps, single reads of another
 // department's restricted share, non-admins on admin shares). Seeded and deterministic;
 // written day by day, so memory depends on one day's events, not on the total.
 #pragma once
