@@ -162,10 +162,15 @@ TEST_F(RunsCli, ScoringOneWindowTwiceReplacesItsRows) {
   EXPECT_EQ(scalar(db, "SELECT count(*) FROM AnomalousResourceAccessResult_CL"), rows) << "replaced, not added";
   EXPECT_EQ(scalar(db, "SELECT count(*) FROM byoml_runs WHERE Kind = 'score'"), 1);
   EXPECT_EQ(scalar(db, "SELECT count(DISTINCT RunId) FROM AnomalousResourceAccessResult_CL"), 1);
-  // Another window is another run, beside the first.
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM byoml_alert_state"), rows) << "the state of each reported pair, once";
+  EXPECT_EQ(scalar(db, "SELECT max(Runs) FROM byoml_alert_state"), 1) << "the same run done again";
+  // Another window is another run, beside the first; the pairs it shares with the first were
+  // already reported, so they update the state and write no row.
   ASSERT_EQ(test::run(score + " --to 2026-11-05").code, 0);
   EXPECT_EQ(scalar(db, "SELECT count(*) FROM byoml_runs WHERE Kind = 'score'"), 2);
-  EXPECT_EQ(scalar(db, "SELECT count(DISTINCT RunId) FROM AnomalousResourceAccessResult_CL"), 2);
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM AnomalousResourceAccessResult_CL"), rows);
+  EXPECT_GT(scalar(db, "SELECT count(*) FROM byoml_alert_state WHERE Runs = 2"), 0);
+  EXPECT_EQ(scalar(db, "SELECT count(DISTINCT LastRunId) FROM byoml_alert_state"), 2);
 }
 
 TEST_F(RunsCli, ConcurrentTrainingRunsKeepEveryVersionLoadable) {

@@ -148,8 +148,14 @@ TEST_F(MemorySource, TrainScoreStoreRulesAndReportRunOnItAsOnFiles) {
 
   auto scored = score("mem://hub", "memory-models");
   ASSERT_TRUE(scored) << scored.status().message();
-  auto scored_files = score(dir_->file("export"), "file-models");
-  ASSERT_TRUE(scored_files);
+  // Scored into a store of their own: in the same one, every pair would already be reported.
+  Session files_session({out.file("files.db"), {}, {}, {}});
+  ScoreJob files_job;
+  files_job.input.paths = {dir_->file("export")};
+  files_job.input.read.filter.window.from = make_ticks(2026, 11, 2);
+  files_job.model_dir = out.file("file-models");
+  auto scored_files = files_session.score(files_job);
+  ASSERT_TRUE(scored_files) << scored_files.status().message();
   ASSERT_FALSE(scored->outcome.results.empty());
   auto without_run_id = [](std::vector<nlohmann::json> rows) {
     for (auto& r : rows) r.erase("RunId");

@@ -563,34 +563,29 @@ TEST_F(Watch, ARetrainedShadowModelLearnsADepartmentMoveAndIsPromoted) {
   EXPECT_EQ(after["live_model_version"], 2);
   EXPECT_TRUE(after["shadow_model_version"].is_null());
 
-  // False alarms on the moved staff (pairs of theirs in the moved shares raised by a daily cycle),
-  // old model against new on the same days: the live model against the shadow (3-5 November),
-  // then, after the promotion (6-8 November), the promoted model against the old one scoring
-  // those days again.
-  std::string in_movers;
-  for (std::string u : movers) {
-    for (size_t at = 0; (at = u.find('\'', at)) != std::string::npos; at += 2) u.insert(at, 1, '\'');
-    in_movers += (in_movers.empty() ? "'" : ", '") + u + "'";
-  }
-  auto alarms = [&](const std::string& table, int version, const std::string& from, const std::string& to) {
-    auto n = column(store, "SELECT count(*) FROM " + table + " WHERE ModelVersion = " + std::to_string(version) +
-                               " AND Resource LIKE '%fs-sal04%' AND User IN (" + in_movers + ") AND TimeGenerated >= '" +
-                               from + "' AND TimeGenerated < '" + to + "'");
-    return n.empty() ? -1L : std::stol(n[0]);
+  // False alarms on the moved staff (pairs of theirs in the moved shares flagged on a day), old
+  // model against new on the same days: v1 against v2 over 3-5 November, when v2 was the shadow,
+  // and over 6-8 November, after its promotion. Each model scores each day again without a
+  // store, so that what earlier cycles reported (and the alert state holds back) still counts.
+  auto flagged = [&](int version, std::vector<std::string> on) {
+    std::set<std::string> pairs;
+    for (const auto& day : on) {
+      auto again = run("score -q --json --no-store --model " + models + " --model-version " + std::to_string(version) +
+                       " --threshold 1 --top 0 --input " + input.string() + " --from " + day + " --to " + day +
+                       "T23:59:59.9999999Z");
+      EXPECT_EQ(again.code, 0) << again.out;
+      if (again.code != 0) continue;
+      const auto scored = nlohmann::json::parse(again.out);
+      for (const auto& row : scored["results"])
+        if (movers.count(row["User"].get<std::string>()) && row["Resource"].get<std::string>().find("fs-sal04") != std::string::npos)
+          pairs.insert(row["User"].get<std::string>() + " " + row["Resource"].get<std::string>());
+    }
+    return static_cast<long>(pairs.size());
   };
-  long old_after = 0;
-  for (const char* day : {"2026-11-06", "2026-11-07", "2026-11-08"}) {
-    auto again = run("score -q --json --no-store --model " + models + " --model-version 1 --threshold 1 --top 0 --input " +
-                     input.string() + " --from " + day + " --to " + day + "T23:59:59.9999999Z");
-    ASSERT_EQ(again.code, 0) << again.out;
-    const auto scored = nlohmann::json::parse(again.out);
-    for (const auto& row : scored["results"])
-      old_after += movers.count(row["User"].get<std::string>()) &&
-                   row["Resource"].get<std::string>().find("fs-sal04") != std::string::npos;
-  }
-  const long live_before = alarms("AnomalousResourceAccessResult_CL", 1, "2026-11-03", "2026-11-06");
-  const long candidate = alarms("AnomalousResourceAccessResult_CL_Shadow", 2, "2026-11-03", "2026-11-06");
-  const long promoted = alarms("AnomalousResourceAccessResult_CL", 2, "2026-11-06", "2026-11-09");
+  const long live_before = flagged(1, {"2026-11-03", "2026-11-04", "2026-11-05"});
+  const long candidate = flagged(2, {"2026-11-03", "2026-11-04", "2026-11-05"});
+  const long old_after = flagged(1, {"2026-11-06", "2026-11-07", "2026-11-08"});
+  const long promoted = flagged(2, {"2026-11-06", "2026-11-07", "2026-11-08"});
   std::printf("false alarms on the moved staff: 3-5 Nov live v1 %ld, shadow v2 %ld; 6-8 Nov v1 %ld, promoted v2 %ld\n",
               live_before, candidate, old_after, promoted);
   EXPECT_GT(live_before, 10);

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "byoml/results/alert_state.h"
 #include "byoml/results/evaluation.h"
 #include "byoml/results/result_store.h"
+#include "byoml/results/sqlite_db.h"
 #include "test_util.h"
 
 namespace byoml {
@@ -133,6 +135,55 @@ TEST(Evaluation, BadLinesAreCountedAndGoodOnesKept) {
   EXPECT_NE(verdicts->problems[0].find("needs Alert"), std::string::npos) << verdicts->problems[0];
   EXPECT_EQ(verdicts->all.model.recall, 0.0) << "the run did not alert on the anomaly";
   EXPECT_EQ(verdicts->all.model.by_kind.at("new_hire").flagged, 1u);
+}
+
+// A pair scored every hour reaches the analyst once; again only with something new.
+TEST(AlertState, APairScoredHourlyIsReportedOnceUntilSomethingNewHappens) {
+  test::TempDir dir;
+  auto store = ResultStore::open(dir.file("r.db"));
+  ASSERT_TRUE(store) << store.status().message();
+  OutputSchema schema{"Results_CL", {{"Tenant", ColumnType::kString, ""}, {"User", ColumnType::kString, ""},
+                                     {"Resource", ColumnType::kString, ""}, {"Severity", ColumnType::kReal, ""},
+                                     {"Reasons", ColumnType::kDynamic, ""}, {"RunId", ColumnType::kString, ""}}};
+  auto row = [](const std::string& user, double severity, std::vector<std::string> reasons) {
+    return nlohmann::json{{"Tenant", "t"}, {"User", user}, {"Resource", "\\\\fs01\\hr"}, {"Severity", severity}, {"Reasons", reasons}};
+  };
+  const Ticks t0 = make_ticks(2026, 11, 2);
+  auto hour = [&](int h, std::vector<nlohmann::json> rows) {
+    auto plan = plan_alerts(*store, schema, "run-" + std::to_string(h), t0 + h * kTicksPerHour, std::move(rows));
+    EXPECT_TRUE(plan) << plan.status().message();
+    auto txn = store->begin_write();
+    EXPECT_TRUE(txn);
+    EXPECT_TRUE(apply_alert_plan(*store, *plan));
+    EXPECT_TRUE(txn->commit());
+    return *plan;
+  };
+  size_t reported = 0;
+  for (int h = 0; h < 24; ++h) {
+    auto plan = hour(h, {row("alice", 99.0 + 0.04 * h, {"new_pair", "low_affinity"})});
+    reported += plan.report.size();
+  }
+  EXPECT_EQ(reported, 1u) << "24 hourly runs, one report";
+  auto state = Stmt(store->db(), "SELECT Reports, Runs, FirstReported, ReportRunId FROM byoml_alert_state").rows();
+  ASSERT_TRUE(state);
+  EXPECT_EQ(nlohmann::json(*state), R"([{"Reports":1,"Runs":24,"FirstReported":"2026-11-02T00:00:00.0000000Z","ReportRunId":"run-0"}])"_json);
+
+  auto burst = hour(24, {row("alice", 99.0, {"new_pair", "low_affinity", "burst"}), row("bob", 80, {"new_pair"})});
+  EXPECT_EQ(burst.report.size(), 2u) << "a new reason, and a new pair";
+  EXPECT_EQ(burst.raised, 1u);
+  EXPECT_EQ(burst.fresh, 1u);
+  EXPECT_EQ(hour(25, {row("bob", 84.9, {"new_pair"})}).report.size(), 0u) << "4.9 points higher is not new";
+  EXPECT_EQ(hour(26, {row("bob", 85.0, {"new_pair"})}).report.size(), 1u) << "5 points higher is";
+  EXPECT_EQ(hour(27, {row("bob", 50.0, {"new_pair"})}).repeated, 1u);
+  auto again = plan_alerts(*store, schema, "run-26", t0, {row("bob", 85.0, {"new_pair"})});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->report.size(), 1u) << "the run that reported it, done again, reports it again (its rows are replaced)";
+
+  OutputSchema no_pairs{"Counts_CL", {{"User", ColumnType::kString, ""}}};
+  EXPECT_FALSE(alert_state_applies(no_pairs));
+  auto passed = plan_alerts(*store, no_pairs, "run-x", t0, {nlohmann::json{{"User", "alice"}}});
+  ASSERT_TRUE(passed);
+  EXPECT_EQ(passed->report.size(), 1u) << "a detector without pairs: every row goes out";
 }
 
 }  // namespace

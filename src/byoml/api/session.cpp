@@ -1,5 +1,7 @@
 #include "byoml/api/session.h"
 
+#include "byoml/results/alert_state.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -9,6 +11,7 @@
 
 #include "byoml/common/atomic_file.h"
 #include "byoml/models/model_registry.h"
+#include "byoml/results/alert_state.h"
 #include "byoml/results/logs_ingestion_sink.h"
 #include "byoml/results/watch_store.h"
 
@@ -199,6 +202,18 @@ Result<Scored> Session::score(const ScoreJob& job) {
   if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
   out.outcome = std::move(scored).value();
   ScoreOutcome& r = out.outcome;
+  // A pair reported by an earlier run goes out again only when something new happened.
+  AlertPlan alerts;
+  if (store && !shadow && alert_state_applies(out.tmpl->output)) {
+    auto plan = plan_alerts(*store, out.tmpl->output, out.run_id, now_ticks(), std::move(r.results));
+    if (!plan) return failed(health, plan.status());
+    alerts = std::move(plan).value();
+    r.results = alerts.report;
+    r.table.figures["alert_state"] = {{"new", alerts.fresh}, {"raised_again", alerts.raised}, {"already_reported", alerts.repeated}};
+    r.table.summary.push_back(fmt::format("\nalerts      {} new, {} reported again (severity {}+ higher or a new reason), "
+                                          "{} already reported: updated in byoml_alert_state, not written again",
+                                          alerts.fresh, alerts.raised, kRealertSeverityStep, alerts.repeated));
+  }
 
   // A checkpointed run sends its rows to a stream through the outbox, in the store's transaction.
   const bool outbox = !checkpoint.empty() && !shadow && is_logs_ingestion_url(job.output);
@@ -208,6 +223,7 @@ Result<Scored> Session::score(const ScoreJob& job) {
   if (store) {
     // A shadow run moves nothing but its own rows.
     sinks.push_back(store_sink(*store, shadow ? std::function<Status()>() : [&]() -> Status {
+      BYOML_RETURN_IF_ERROR(apply_alert_plan(*store, alerts));
       if (job.store_events) {
         auto added = insert_scored_events(*store, r.events, out.run_id, out.model_version);
         if (!added) return added.status();

@@ -229,7 +229,7 @@ class AccessScorerAdapter final : public Scorer {
                                       fmt::join(reason_names(scores_[i].reasons), ",")));
     }
     if (kept_.size() > shown)
-      t.summary.push_back(fmt::format("  ... {} more stored, not shown (--top {})", kept_.size() - shown, params_.top));
+      t.summary.push_back(fmt::format("  ... {} more, not shown (--top {})", kept_.size() - shown, params_.top));
     return t;
   }
 
