@@ -208,7 +208,7 @@ Result<Scored> Session::score(const ScoreJob& job) {
     auto plan = plan_alerts(*store, out.tmpl->output, out.run_id, now_ticks(), std::move(r.results));
     if (!plan) return failed(health, plan.status());
     alerts = std::move(plan).value();
-    r.results = alerts.report;
+    r.results = std::move(alerts.report);  // the plan keeps the state to write; the rows go on
     r.table.figures["alert_state"] = {{"new", alerts.fresh}, {"raised_again", alerts.raised}, {"already_reported", alerts.repeated}};
     r.table.summary.push_back(fmt::format("\nalerts      {} new, {} reported again (severity {}+ higher or a new reason), "
                                           "{} already reported: updated in byoml_alert_state, not written again",

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 
 #include "byoml/common/param_table.h"
@@ -166,13 +167,16 @@ class AccessScorerAdapter final : public Scorer {
     // One row per alerting pair (the score is per pair, so that is the original's maximum),
     // highest first; the threshold each tenant was held to goes with the figures.
     uint64_t known_above = 0;
-    nlohmann::json thresholds = nlohmann::json::object();
+    std::map<std::string_view, double> held_to;  // per tenant of the window, once
     for (size_t i = 0; i < scores_.size(); ++i) {
       const PairScore& s = scores_[i];
       if (s.alert) kept_.push_back(i);
-      known_above += s.seen_in_training && s.score > scorer_->threshold(s.tenant);
-      thresholds[std::string(pairs_[i].tenant)] = scorer_->threshold(s.tenant);
+      const double threshold = scorer_->threshold(s.tenant);
+      known_above += s.seen_in_training && s.score > threshold;
+      if (i == 0 || pairs_[i].tenant != pairs_[i - 1].tenant) held_to.emplace(pairs_[i].tenant, threshold);
     }
+    nlohmann::json thresholds = nlohmann::json::object();
+    for (const auto& [tenant, threshold] : held_to) thresholds[std::string(tenant)] = threshold;
     std::stable_sort(kept_.begin(), kept_.end(), [&](size_t a, size_t b) {
       if (scores_[a].score != scores_[b].score) return scores_[a].score > scores_[b].score;
       return std::tie(pairs_[a].tenant, pairs_[a].user, pairs_[a].resource) <
@@ -216,11 +220,11 @@ class AccessScorerAdapter final : public Scorer {
     t.summary.push_back(fmt::format("pairs       {} new, {} with an unseen user, {} with an unseen resource, {} without "
                                     "history, {} across components, {} allowlisted",
                                     new_pairs, unseen_user, unseen_resource, no_history, cross, allowlisted));
-    std::string held_to = options_.threshold ? fmt::format("{}", *options_.threshold)
+    std::string threshold_text = options_.threshold ? fmt::format("{}", *options_.threshold)
                           : thresholds.size() == 1 ? fmt::format("{:.2f} (calibrated)", thresholds.begin().value().get<double>())
                                                    : std::string("each tenant's calibrated threshold");
     t.summary.push_back(fmt::format("results     {} new pairs above {} stored; {} known pairs above it are usual access",
-                                    kept_.size(), held_to, known_above));
+                                    kept_.size(), threshold_text, known_above));
     if (!kept_.empty()) t.summary.push_back(fmt::format("\n  {:>7} {:>5}  {:<28} {:<36} {}", "score", "sev", "user", "resource", "reasons"));
     for (size_t k = 0; k < shown; ++k) {
       const size_t i = kept_[k];

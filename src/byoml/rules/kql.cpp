@@ -593,7 +593,7 @@ class Translator {
     return column(t);
   }
 
-  // f( expr ) with the argument's type checked by `check`.
+  // ( expr ): the one argument of a function; the caller checks its type.
   Expr one_arg() {
     expect_op("(");
     Expr a = expr();

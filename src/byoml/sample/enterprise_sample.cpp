@@ -277,14 +277,15 @@ void Generator::build_org() {
   // cross-department project and (in the test window) transfers, over `span` days from `first`.
   // The test window's is labelled; the training window's is everyday background (a real
   // company's pairs keep appearing), which training holds out to calibrate its alert threshold.
+  auto staff_from = [&](Rng& g) {  // one of the staff present from the start
+    for (;;) {
+      uint32_t i = static_cast<uint32_t>(g.below(sum_.people));
+      if (people_[i].role == Role::kStaff) return i;
+    }
+  };
   auto novelty = [&](Rng& n, int first, int span, Label label, const std::string& tag) {
     auto kind = [&](Kind k) { return static_cast<uint8_t>(label == kNovelty ? k : kNone); };
-    auto staff = [&]() {
-      for (;;) {
-        uint32_t i = static_cast<uint32_t>(n.below(sum_.people));
-        if (people_[i].role == Role::kStaff) return i;
-      }
-    };
+    auto staff = [&]() { return staff_from(n); };
     auto day_in = [&](int within) { return first + static_cast<int>(n.below(static_cast<uint64_t>(std::max(1, std::min(within, span))))); };
     for (uint32_t k = 0; k < std::max<uint32_t>(1, sum_.people / 50); ++k) {  // new hires
       int d = static_cast<int>(n.below(static_cast<uint64_t>(depts)));
@@ -348,12 +349,7 @@ void Generator::build_org() {
   }
   Rng n = rng_.fork(2);
   novelty(n, T, spec_.test_days, kNovelty, "Projects");
-  auto staff = [&]() {
-    for (;;) {
-      uint32_t i = static_cast<uint32_t>(n.below(sum_.people));
-      if (people_[i].role == Role::kStaff) return i;
-    }
-  };
+  auto staff = [&]() { return staff_from(n); };
   auto test_day = [&](int span) { return T + static_cast<int>(n.below(static_cast<uint64_t>(std::max(1, std::min(span, spec_.test_days))))); };
 
   // Anomalies: each an incident on one day of the test window, drawn here so that the same
