@@ -79,7 +79,8 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
       "  byoml score --input https://ACCT.blob.core.windows.net/am-securityevent --from 2026-11-28T10:00:00Z \\\n"
       "      --to 2026-11-28T11:00:00Z --model models/ --positions hourly.positions   # run every hour\n"
       "Reason codes: unseen_user, unseen_resource (folded in from the window), no_history, new_pair,\n"
-      "cross_component, low_affinity (score >= threshold), allowlisted.");
+      "cross_component, low_affinity (score >= threshold), allowlisted, burst (the account opened\n"
+      "--burst-resources new resources within --burst-window: every pair it used then alerts).");
   args->input.add(cmd, /*positional=*/false);
   cmd->add_option("--model,-m", args->model_dir, "Model directory (uses its current version)")->required();
   cmd->add_option("--model-version", args->model_version, "Score with this version instead of the current one")

@@ -240,6 +240,62 @@ TEST(Scoring, OnePartitionAndFourGiveTheSameScores) {
   EXPECT_GE(fresh_share_parts.size(), 2u) << "an unseen resource's users sit in several partitions";
 }
 
+// A sweep: an hr user opens 30 eng shares in 10 minutes, and its own share in the middle of
+// them. The burst raises every pair active in it, the usual share included; the same shares
+// opened over a working day, or 9 of them in 10 minutes, are no burst.
+TEST(Scoring, ASweepOf30SharesIn10MinutesIsABurstWithTheUsualShareInIt) {
+  AccessAnomalyModel m = departments_model(false);
+  std::vector<std::string> eng;
+  for (const auto& r : m.resources)
+    if (r.rfind("eng_res_", 0) == 0 && eng.size() < 30) eng.push_back(r);
+  ASSERT_EQ(eng.size(), 30u);
+  const uint32_t user0 = *m.find_user(0, "hr_user_0");
+  const std::string own = m.resources[m.pairs[m.pairs_by_user[user0]].resource];  // one it used in training
+  const Ticks t0 = 1'000 * kTicksPerDay;
+  auto at = [&](std::string_view user, std::string_view resource, Ticks first, Ticks last) {
+    return WindowPair{"0", user, resource, {3, first, last, 0}};
+  };
+  std::vector<WindowPair> window;
+  for (size_t i = 0; i < eng.size(); ++i) {
+    const Ticks t = t0 + static_cast<Ticks>(i) * 20 * kTicksPerSecond;  // 30 shares in 9m40s
+    window.push_back(at("hr_user_0", eng[i], t, t));
+    window.push_back(at("hr_user_1", eng[i], t0 + static_cast<Ticks>(i) * 15 * kTicksPerMinute,
+                        t0 + static_cast<Ticks>(i) * 15 * kTicksPerMinute));  // over 7 hours
+    if (i < 9) window.push_back(at("hr_user_2", eng[i], t, t));
+  }
+  window.push_back(at("hr_user_0", own, t0 + 5 * kTicksPerMinute, t0 + 5 * kTicksPerMinute));   // within the sweep
+  window.push_back(at("hr_user_3", own, t0 + 5 * kTicksPerMinute, t0 + 5 * kTicksPerMinute));   // another user
+
+  ScoreOptions o;
+  o.threshold = 100.0;  // nothing is above it: what alerts, the burst raised
+  o.burst_resources = 10;
+  o.burst_window = 10 * kTicksPerMinute;
+  auto s = AccessScorer(m, o).score(window);
+  size_t sweep = 0;
+  for (size_t i = 0; i < window.size(); ++i) {
+    const bool in_burst = window[i].user == "hr_user_0";
+    EXPECT_EQ((s[i].reasons & kReasonBurst) != 0, in_burst) << window[i].user << " " << window[i].resource;
+    EXPECT_EQ(s[i].alert, in_burst) << window[i].user << " " << window[i].resource;
+    EXPECT_FALSE(s[i].above);
+    if (!in_burst) continue;
+    ++sweep;
+    EXPECT_EQ(s[i].burst_from, t0);
+    EXPECT_EQ(s[i].burst_to, t0 + 29 * 20 * kTicksPerSecond);
+    EXPECT_TRUE(s[i].alerts_at(window[i].stats.first));
+    EXPECT_FALSE(s[i].alerts_at(t0 + kTicksPerHour)) << "an access after the burst does not alert";
+    EXPECT_EQ(s[i].seen_in_training, window[i].resource == own) << "the usual share is raised too";
+  }
+  EXPECT_EQ(sweep, 31u);
+
+  // With burst_resources 0 there is none; 31 new shares are more than the sweep opened; 30 are
+  // exactly what it opened.
+  for (auto [need, expect] : {std::pair<int64_t, bool>{0, false}, {31, false}, {30, true}}) {
+    o.burst_resources = need;
+    auto again = AccessScorer(m, o).score(window);
+    EXPECT_EQ((again[0].reasons & kReasonBurst) != 0, expect) << need;
+  }
+}
+
 TEST(PairFeatures, LikelihoodDeduplicationAndMachineScopedRecordNumbers) {
   PairStats s{10, make_ticks(2026, 1, 1, 23), make_ticks(2026, 1, 3, 1)};
   EXPECT_DOUBLE_EQ(pair_likelihood(s), 10.0 / 3) << "days are UTC dates: Jan 1 to Jan 3 is 2 days apart";

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <cmath>
 
 #include "byoml/common/param_table.h"
@@ -129,6 +130,8 @@ class AccessScorerAdapter final : public Scorer {
       : m_(m), setup_(setup), params_(scoring_params().bind(setup.values)), acc_(setup.event_ids, m.config.dedupe) {
     options_.threshold = threshold;
     options_.allowlist = setup_.allowlist;
+    options_.burst_resources = params_.burst_resources;
+    options_.burst_window = params_.burst_window;
   }
 
   void add(const EventBatch& b, const Vocabulary& vocab) override {
@@ -166,11 +169,14 @@ class AccessScorerAdapter final : public Scorer {
 
     // One row per alerting pair (the score is per pair, so that is the original's maximum),
     // highest first; the threshold each tenant was held to goes with the figures.
-    uint64_t known_above = 0;
+    uint64_t known_above = 0, burst_only = 0;
+    std::set<std::pair<std::string_view, std::string_view>> burst_accounts;
     std::map<std::string_view, double> held_to;  // per tenant of the window, once
     for (size_t i = 0; i < scores_.size(); ++i) {
       const PairScore& s = scores_[i];
       if (s.alert) kept_.push_back(i);
+      burst_only += s.alert && !s.above;
+      if (s.reasons & kReasonBurst) burst_accounts.emplace(pairs_[i].tenant, pairs_[i].user);
       const double threshold = scorer_->threshold(s.tenant);
       known_above += s.seen_in_training && s.score > threshold;
       if (i == 0 || pairs_[i].tenant != pairs_[i - 1].tenant) held_to.emplace(pairs_[i].tenant, threshold);
@@ -209,7 +215,8 @@ class AccessScorerAdapter final : public Scorer {
                  {"pairs", acc_.size()}, {"unseen_user_pairs", unseen_user}, {"unseen_resource_pairs", unseen_resource},
                  {"no_history_pairs", no_history}, {"new_pairs", new_pairs}, {"cross_component_pairs", cross},
                  {"allowlisted_pairs", allowlisted}, {"alerting_pairs", kept_.size()},
-                 {"known_pairs_above_threshold", known_above},
+                 {"known_pairs_above_threshold", known_above}, {"burst_accounts", burst_accounts.size()},
+                 {"burst_only_pairs", burst_only},
                  {"threshold", thresholds.size() == 1 ? thresholds.begin().value() : nlohmann::json()},
                  {"thresholds", thresholds}, {"calibrated", !options_.threshold}, {"top", params_.top},
                  {"histogram", {{"min", kMin}, {"width", kWidth}, {"counts", histogram}}}};
@@ -224,7 +231,12 @@ class AccessScorerAdapter final : public Scorer {
                           : thresholds.size() == 1 ? fmt::format("{:.2f} (calibrated)", thresholds.begin().value().get<double>())
                                                    : std::string("each tenant's calibrated threshold");
     t.summary.push_back(fmt::format("results     {} new pairs above {} stored; {} known pairs above it are usual access",
-                                    kept_.size(), threshold_text, known_above));
+                                    kept_.size() - burst_only, threshold_text, known_above));
+    if (!burst_accounts.empty())
+      t.summary.push_back(fmt::format("bursts      {} accounts opened {} or more new resources within {}: {} more pairs "
+                                      "stored, usual ones included",
+                                      burst_accounts.size(), params_.burst_resources,
+                                      format_duration(params_.burst_window), burst_only));
     if (!kept_.empty()) t.summary.push_back(fmt::format("\n  {:>7} {:>5}  {:<28} {:<36} {}", "score", "sev", "user", "resource", "reasons"));
     for (size_t k = 0; k < shown; ++k) {
       const size_t i = kept_[k];
@@ -249,16 +261,17 @@ class AccessScorerAdapter final : public Scorer {
       for (const auto& r : reason_names(scores_[i].reasons)) reasons += fmt::format("{}\"{}\"", reasons.empty() ? "" : ",", r);
       pair_text[i] = fmt::format(
           "\"Tenant\":{},\"User\":{},\"Resource\":{},\"Machine\":{},\"AnomalyScore\":{},\"Severity\":{:.1f},"
-          "\"Reasons\":[{}],\"SeenInTraining\":{},\"Alert\":{}",
+          "\"Reasons\":[{}],\"SeenInTraining\":{}",
           json_string(pairs_[i].tenant), json_string(pairs_[i].user), json_string(pairs_[i].resource),
           json_string(vocab.machines.str(pairs_[i].stats.machine)), scores_[i].score, scores_[i].severity, reasons,
-          scores_[i].seen_in_training, scores_[i].alert);
+          scores_[i].seen_in_training);
     }
     fmt::memory_buffer line;
     for (const auto& e : events_) {
       line.clear();
-      fmt::format_to(std::back_inserter(line), "{{\"EventOriginId\":\"{}\",\"TimeGenerated\":\"{}\",{}}}",
-                     e.id.to_string(), format_timestamp(e.time), pair_text[static_cast<size_t>(e.pair)]);
+      const auto pair = static_cast<size_t>(e.pair);
+      fmt::format_to(std::back_inserter(line), "{{\"EventOriginId\":\"{}\",\"TimeGenerated\":\"{}\",{},\"Alert\":{}}}",
+                     e.id.to_string(), format_timestamp(e.time), pair_text[pair], scores_[pair].alerts_at(e.time));
       emit({line.data(), line.size()});
     }
   }
@@ -301,7 +314,7 @@ class AccessAnomalyDetector final : public Detector {
         {"Share", T::kString, "Share name as Windows logs it (\\\\*\\share)"},
         {"AnomalyScore", T::kReal, "z-score of the pair's affinity; higher is more anomalous; always finite"},
         {"Severity", T::kReal, "0-100: percentile of the score among the training pairs' scores"},
-        {"Reasons", T::kDynamic, "Reason codes (unseen_user, unseen_resource, new_pair, cross_component, ...)"},
+        {"Reasons", T::kDynamic, "Reason codes (unseen_user, unseen_resource, new_pair, cross_component, low_affinity, burst, ...)"},
         {"Explanation", T::kDynamic, "The user's usual resources, similar users of this resource, peers using it"},
         {"AccessCount", T::kLong, "Accesses of the pair in the scored window"},
         {"FirstSeen", T::kDatetime, "First access of the pair in the scored window"},

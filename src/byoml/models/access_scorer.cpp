@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <tuple>
 
 namespace byoml {
 
@@ -15,7 +16,7 @@ std::vector<std::string> reason_names(uint32_t reasons) {
       {kReasonAllowlisted, "allowlisted"},       {kReasonUnseenUser, "unseen_user"},
       {kReasonUnseenResource, "unseen_resource"}, {kReasonNoHistory, "no_history"},
       {kReasonNewPair, "new_pair"},               {kReasonCrossComponent, "cross_component"},
-      {kReasonLowAffinity, "low_affinity"}};
+      {kReasonLowAffinity, "low_affinity"},       {kReasonBurst, "burst"}};
   std::vector<std::string> out;
   for (auto [bit, name] : kNames)
     if (reasons & bit) out.emplace_back(name);
@@ -28,7 +29,13 @@ const ParamTable<ScoringParams>& scoring_params() {
            "New pairs scoring above this alert and are stored. auto: the threshold the model calibrated to its "
            "alert_budget (0.5, the Sentinel notebooks', for a tenant it could not calibrate); or a score such as 1.0")
       .add("top", &ScoringParams::top,
-           "Result rows shown in the run's summary, highest first (0: all); every alert is stored whatever this is", 0, 1e9);
+           "Result rows shown in the run's summary, highest first (0: all); every alert is stored whatever this is", 0, 1e9)
+      .add("burst_resources", &ScoringParams::burst_resources,
+           "An account that opens this many resources new to it (each above a normal day's median new pair) within "
+           "burst_window has a burst: every pair it used during the burst alerts, reason burst (0: off)",
+           0, 1e6)
+      .with_unit(ParamType::kDuration, "burst_window", &ScoringParams::burst_window,
+                 "The span within which burst_resources new resources make a burst", 1, 86400);
   return table;
 }
 
@@ -312,9 +319,59 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
     if (s.score >= threshold) s.reasons |= kReasonLowAffinity;
     if (o_.allowlist && o_.allowlist->matches(AllowAction::kSkipResult, pairs[i].user, pairs[i].resource))
       s.reasons |= kReasonAllowlisted;
-    s.alert = s.score > threshold && !s.seen_in_training && !(s.reasons & kReasonAllowlisted);
+    s.above = s.score > threshold && !s.seen_in_training && !(s.reasons & kReasonAllowlisted);
+    s.alert = s.above;
   }
+  mark_bursts(pairs, out);
   return out;
+}
+
+void AccessScorer::mark_bursts(std::span<const WindowPair> pairs, std::vector<PairScore>& scores) const {
+  if (o_.burst_resources <= 0) return;
+  // Above the median of a normal day's new pairs (severity is that percentile once calibrated):
+  // a new hire's or a new team share's first accesses score below it, a sweep's above.
+  constexpr double kBurstSeverity = 50;
+  std::vector<uint32_t> order(pairs.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const WindowPair &x = pairs[a], &y = pairs[b];
+    return std::tie(x.tenant, x.user, x.stats.first, x.resource) < std::tie(y.tenant, y.user, y.stats.first, y.resource);
+  });
+  std::vector<Ticks> starts;
+  std::vector<std::pair<Ticks, Ticks>> bursts;
+  for (size_t b = 0, e = 0; b < order.size(); b = e) {
+    for (e = b + 1; e < order.size() && pairs[order[e]].tenant == pairs[order[b]].tenant &&
+                    pairs[order[e]].user == pairs[order[b]].user;
+         ++e) {
+    }
+    starts.clear();
+    for (size_t k = b; k < e; ++k) {
+      const PairScore& s = scores[order[k]];
+      if (!s.seen_in_training && s.tenant >= 0 && s.severity >= kBurstSeverity && !(s.reasons & kReasonAllowlisted))
+        starts.push_back(pairs[order[k]].stats.first);
+    }
+    if (starts.size() < static_cast<size_t>(o_.burst_resources)) continue;
+    // Every span of burst_window holding burst_resources first accesses; overlapping ones merge.
+    bursts.clear();
+    for (size_t lo = 0, hi = 0; hi < starts.size(); ++hi) {
+      while (starts[hi] - starts[lo] > o_.burst_window) ++lo;
+      if (hi - lo + 1 < static_cast<size_t>(o_.burst_resources)) continue;
+      if (!bursts.empty() && starts[lo] <= bursts.back().second) bursts.back().second = starts[hi];
+      else bursts.emplace_back(starts[lo], starts[hi]);
+    }
+    for (size_t k = b; k < e; ++k) {
+      PairScore& s = scores[order[k]];
+      const PairStats& st = pairs[order[k]].stats;
+      for (auto [from, to] : bursts)
+        if (st.first <= to && st.last >= from) {
+          s.reasons |= kReasonBurst;
+          s.alert = !(s.reasons & kReasonAllowlisted);
+          s.burst_from = from;
+          s.burst_to = to;
+          break;
+        }
+    }
+  }
 }
 
 Explanation AccessScorer::explain(const PairScore& s) const {

@@ -16,6 +16,10 @@
 //   resources): score 0, the training mean, with `no_history`.
 // `low_affinity` marks scores at or above the threshold; `allowlisted` marks pairs an
 // allowlist's skip-result entry covers (scored as usual, kept out of results).
+// `burst`: the account opened burst_resources or more resources new to it, each scoring above
+// a normal day's median new pair, within burst_window. Every pair of the account active during
+// the burst alerts, its usual resources included: a sweep or a ransomware run touches those
+// too, and an analyst wants the whole run in one place.
 // A pair alerts when it scores above the threshold and is new to the model: a pair the account
 // used in training is its usual behaviour, whatever its affinity. The threshold is the
 // tenant's calibrated one (access_calibration.h) unless a fixed one is given.
@@ -42,6 +46,7 @@ enum ScoreReason : uint32_t {
   kReasonNewPair = 1u << 4,
   kReasonCrossComponent = 1u << 5,
   kReasonLowAffinity = 1u << 6,
+  kReasonBurst = 1u << 7,
 };
 std::vector<std::string> reason_names(uint32_t reasons);
 
@@ -49,6 +54,8 @@ std::vector<std::string> reason_names(uint32_t reasons);
 struct ScoringParams {
   std::string threshold = "auto";  // "auto" (calibrated) or a score
   int64_t top = 25;                // result rows shown in the summary (0: all); every alert is stored
+  int64_t burst_resources = 10;    // new resources within burst_window that make a burst (0: off)
+  Ticks burst_window = 10 * kTicksPerMinute;
 };
 const ParamTable<ScoringParams>& scoring_params();
 std::vector<ParamSpec> scoring_param_specs();  // scoring_params().specs()
@@ -68,7 +75,12 @@ struct PairScore {
   double severity = 0;  // 0–100: percentile among the tenant's training scores
   uint32_t reasons = 0;
   bool seen_in_training = false;
-  bool alert = false;   // above the threshold, new to the model, not allowlisted
+  bool above = false;   // above the threshold, new to the model, not allowlisted
+  bool alert = false;   // above, or active during a burst of the account (and not allowlisted)
+  Ticks burst_from = 0, burst_to = 0;  // the account's burst the pair was active in (burst only)
+  // Whether an access of the pair at `t` alerts: any when the pair scored above the threshold,
+  // those within the burst when only the burst raised it.
+  bool alerts_at(Ticks t) const { return above || (alert && t >= burst_from && t <= burst_to); }
   int64_t tenant = -1;                // model tenant, -1 when unseen
   int64_t user = -1, resource = -1;   // scorer vector ids (see AccessScorer), -1 when none
 };
@@ -85,6 +97,8 @@ struct ScoreOptions {
   std::optional<double> threshold;  // fixed; none: each tenant's calibrated one
   const Allowlist* allowlist = nullptr;
   int neighbours = 3;  // known users / resources standing in for an unseen one
+  int64_t burst_resources = 0;  // 0: no bursts
+  Ticks burst_window = 0;
   int explain_usual = 5, explain_similar = 3, explain_peers = 10;
 };
 
@@ -116,6 +130,8 @@ class AccessScorer {
   void fold(std::span<const WindowPair> pairs, const std::vector<PairScore>& ids);
   // Folded ids for the unseen, then scores, reasons and severity.
   std::vector<PairScore> finish(std::span<const WindowPair> pairs, std::vector<PairScore> ids) const;
+  // Marks the pairs of accounts that had a burst in the window (scores and alerts already set).
+  void mark_bursts(std::span<const WindowPair> pairs, std::vector<PairScore>& scores) const;
   const Side& side(uint32_t tenant, bool of_resources);
   const float* user_vec(int64_t id) const;
   const float* resource_vec(int64_t id) const;
