@@ -8,6 +8,7 @@
 
 #include "byoml/api/session.h"
 #include "byoml/common/text.h"
+#include "byoml/rules/rule_engine.h"
 #include "commands.h"
 
 namespace byoml::cli {
@@ -21,8 +22,63 @@ struct ScoreArgs {
   std::string allowlist_path;
   std::string positions;
   bool per_event = false;
+  std::string every;
+  std::string rules_dir;
   JobOptions job;
 };
+
+// --every: one line per window, then the totals.
+int run_schedule(ScoreArgs& a, ScoreJob job, Session& session, RejectLog& rejects) {
+  auto every = parse_duration(a.every);
+  if (!every || *every <= 0)
+    return report_error(Status(ErrorCode::kInvalidArgument, fmt::format("--every \"{}\": a duration such as 1h or 15m", a.every)));
+  ScheduleJob schedule{std::move(job), *every, a.rules_dir};
+  ReadStats read;
+  uint64_t windows = 0, events = 0, stored = 0, created = 0, updated = 0;
+  nlohmann::json json_windows = nlohmann::json::array();
+  FILE* out_file = a.output == "-" ? stderr : stdout;
+  Status st = session.score_every(schedule, [&](const WindowOutcome& w) {
+    ++windows;
+    const ScoreOutcome& r = w.scored.outcome;
+    read.records += r.read.records;
+    read.files_read += r.read.files_read;
+    read.events += r.read.events;
+    read.rejected += r.read.rejected;
+    read.skipped_files.insert(read.skipped_files.end(), r.read.skipped_files.begin(), r.read.skipped_files.end());
+    const uint64_t n = r.table.figures.value("events", uint64_t{0});
+    events += n;
+    stored += r.results.size();
+    uint64_t c = 0, u = 0;
+    for (const auto& o : w.rules) {
+      c += o.incidents_created.size();
+      u += o.incidents_updated.size();
+    }
+    created += c;
+    updated += u;
+    if (a.job.json) {
+      nlohmann::json rules = nlohmann::json::array();
+      for (const auto& o : w.rules) rules.push_back(outcome_json(o));
+      json_windows.push_back({{"from", format_timestamp(w.window.from, 0)}, {"to", format_timestamp(w.window.to, 0)},
+                              {"run_id", w.scored.run_id}, {"events", n}, {"results", r.results},
+                              {"figures", r.table.figures}, {"rules", rules}});
+    } else if (!a.job.quiet || !r.results.empty() || c || u) {
+      fmt::print(out_file, "window      {} .. {}  {:>7} events  {:>3} rows stored{}\n", format_timestamp(w.window.from, 0),
+                 format_timestamp(w.window.to, 0), with_commas(n), r.results.size(),
+                 w.rules.empty() ? "" : fmt::format("  incidents {} new, {} updated", c, u));
+    }
+  });
+  if (!st) return report_error(st);
+  if (a.job.json) {
+    fmt::print(out_file, "{}\n", nlohmann::json({{"windows", json_windows}, {"rejected", rejects.total()}})
+                                      .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else {
+    fmt::print(out_file, "scored      {} windows of {}: {} events, {} rows stored{}\n", windows, a.every,
+               with_commas(events), stored,
+               a.rules_dir.empty() ? "" : fmt::format(", incidents {} new, {} updated", created, updated));
+    if (!a.job.no_store) fmt::print(out_file, "stored      in {}\n", a.job.store);
+  }
+  return a.input.outcome(read, rejects);
+}
 
 int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   auto opts = a.input.read_options();
@@ -40,6 +96,10 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
   job.requested = tc.path.empty() ? nullptr : tc.tmpl.get();
   job.overrides = [&](ParamSet& values) { return tc.options.apply(values); };
   (a.per_event ? job.per_event_path : job.output) = a.output;
+  if (!a.every.empty()) return run_schedule(a, std::move(job), session, rejects);
+  if (!a.rules_dir.empty())
+    return report_error(Status(ErrorCode::kInvalidArgument, "--rules runs the rules after each window of --every; "
+                                                            "without --every, run byoml rules run"));
   auto out = session.score(job);
   if (!out) return report_error(out.status());
   const ScoreOutcome& r = out->outcome;
@@ -78,6 +138,8 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
       "  byoml score --input test-week/ --model models/ --per-event --output scores.jsonl   # for byoml evaluate\n"
       "  byoml score --input https://ACCT.blob.core.windows.net/am-securityevent --from 2026-11-28T10:00:00Z \\\n"
       "      --to 2026-11-28T11:00:00Z --model models/ --positions hourly.positions   # run every hour\n"
+      "  byoml score --input demo/export --from 2026-11-02 --to 2026-11-09 --model demo/models --every 1h \\\n"
+      "      --rules rules/   # the week as an hourly schedule would score it, rules after each hour\n"
       "Reason codes: unseen_user, unseen_resource (folded in from the window), no_history, new_pair,\n"
       "cross_component, low_affinity (score >= threshold), allowlisted, burst (the account opened\n"
       "--burst-resources new resources within --burst-window: every pair it used then alerts).");
@@ -94,6 +156,11 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
   cmd->add_flag("--per-event", args->per_event,
                 "Write every scored event (EventOriginId, TimeGenerated, User, Resource, AnomalyScore, Severity, "
                 "Reasons, SeenInTraining, Alert) to --output");
+  cmd->add_option("--every", args->every,
+                  "Score --from..--to window by window, this long each (1h, as a SOC schedules it), in order, each "
+                  "its own run into the store; --output and --per-event files gather every window");
+  cmd->add_option("--rules", args->rules_dir,
+                  "With --every: run these analytics rules (a YAML file or directory) at the end of each window");
   cmd->add_option("--allowlist", args->allowlist_path, "YAML allowlist; skip-result entries are kept out of results");
   args->job.add(cmd, "Results store (SQLite) for the result rows and the run's health row",
                 "Print the run summary and result rows as JSON");

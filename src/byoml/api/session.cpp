@@ -6,8 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "byoml/common/atomic_file.h"
 #include "byoml/models/model_registry.h"
@@ -39,14 +37,9 @@ Status close_rejects(RejectLog* rejects) { return rejects ? rejects->close() : S
 // The positions file of an earlier run; none yet is no positions.
 Status load_positions(const std::string& path, ReadOptions& read) {
   if (path.empty()) return {};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return {};
-    return Status(ErrorCode::kIo, fmt::format("cannot read positions file {}: {}", path, std::strerror(errno)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto positions = positions_from_jsonl(text.str(), path);
+  auto text = read_whole_file(path, "positions file");
+  if (!text) return text.status().code() == ErrorCode::kNotFound ? Status() : text.status();
+  auto positions = positions_from_jsonl(*text, path);
   if (!positions) return positions.status();
   read.resume = std::make_shared<const std::vector<ReadPosition>>(std::move(positions).value());
   return {};
@@ -260,6 +253,60 @@ Result<Scored> Session::score(const ScoreJob& job) {
     if (transport) BYOML_RETURN_IF_ERROR((*transport)->commit(r.read.positions));
   }
   return out;
+}
+
+Status Session::score_every(const ScheduleJob& job, const std::function<void(const WindowOutcome&)>& each) {
+  const TimeWindow whole = job.score.input.read.filter.window;
+  if (!whole.bounded() || whole.from == kMinTicks || whole.to == kMaxTicks)
+    return Status(ErrorCode::kInvalidArgument, "scoring every period needs a window: give --from and --to");
+  if (job.every <= 0) return Status(ErrorCode::kInvalidArgument, "the period to score every must be positive");
+  if (!job.score.input.positions.empty() || !job.score.input.checkpoint.empty())
+    return Status(ErrorCode::kInvalidArgument,
+                  "read positions and checkpoints follow new data, not a schedule of windows; use one or the other");
+  if (!job.rules_dir.empty() && o_.store.empty())
+    return Status(ErrorCode::kInvalidArgument, "rules run over the results store; give one");
+  // Each window writes its lines beside the target; they are gathered into it as they come.
+  std::optional<AtomicFile> per_event, output;
+  const bool output_file = !job.score.output.empty() && job.score.output != "-" && !is_logs_ingestion_url(job.score.output);
+  auto open = [](std::optional<AtomicFile>& f, const std::string& path) -> Status {
+    auto made = AtomicFile::create(path);
+    if (!made) return made.status();
+    f.emplace(std::move(made).value());
+    return {};
+  };
+  if (!job.score.per_event_path.empty()) BYOML_RETURN_IF_ERROR(open(per_event, job.score.per_event_path));
+  if (output_file) BYOML_RETURN_IF_ERROR(open(output, job.score.output));
+  auto gather = [](std::optional<AtomicFile>& f, const std::string& part) -> Status {
+    if (!f) return {};
+    auto bytes = read_whole_file(part, "window output");
+    std::error_code ec;
+    std::filesystem::remove(part, ec);
+    if (!bytes) return bytes.status();
+    f->write(*bytes);
+    return {};
+  };
+  for (Ticks from = whole.from; from < whole.to; from += job.every) {
+    WindowOutcome w;
+    w.window = {from, std::min(whole.to, from + job.every)};
+    ScoreJob one = job.score;
+    one.input.read.filter.window = w.window;
+    if (per_event) one.per_event_path = job.score.per_event_path + ".window";
+    if (output) one.output = job.score.output + ".window";
+    auto scored = score(one);
+    if (!scored) return scored.status();
+    w.scored = std::move(scored).value();
+    BYOML_RETURN_IF_ERROR(gather(per_event, one.per_event_path));
+    BYOML_RETURN_IF_ERROR(gather(output, one.output));
+    if (!job.rules_dir.empty()) {
+      auto ran = rules(job.rules_dir, w.window.to, /*force=*/false);
+      if (!ran) return ran.status();
+      w.rules = std::move(ran).value();
+    }
+    each(w);
+  }
+  if (per_event) BYOML_RETURN_IF_ERROR(per_event->commit());
+  if (output) BYOML_RETURN_IF_ERROR(output->commit());
+  return {};
 }
 
 Result<Delivered> Session::deliver_outbox(std::shared_ptr<const CloudContext> cloud) {

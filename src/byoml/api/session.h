@@ -91,6 +91,22 @@ struct Scored {
   uint64_t events_stored = 0;  // new rows in ByomlScoredEvents
 };
 
+// A window scored again and again, as a scheduler running `score` (and `rules run`) every
+// hour would: [from, to) of score.input in steps of `every`, in order, each its own run into the
+// same store; with rules, they run at the end of each window. Per-event and JSON Lines output
+// files gather every window's lines.
+struct ScheduleJob {
+  ScoreJob score;
+  Ticks every = kTicksPerHour;
+  std::string rules_dir;  // empty: no rules
+};
+
+struct WindowOutcome {
+  TimeWindow window;
+  Scored scored;
+  std::vector<RuleOutcome> rules;
+};
+
 struct Delivered {
   uint64_t batches = 0, rows = 0;
   uint64_t pending = 0;  // entries left in the outbox (their sink failed; retried next time)
@@ -103,6 +119,8 @@ class Session {
 
   Result<Trained> train(const TrainJob& job);
   Result<Scored> score(const ScoreJob& job);
+  // Calls `each` after every window; stops at the first window that fails.
+  Status score_every(const ScheduleJob& job, const std::function<void(const WindowOutcome&)>& each);
   Result<std::vector<RuleOutcome>> rules(const std::string& rules_dir, Ticks now, bool force);
   Result<std::string> report(const ReportOptions& options);
   // Sends what the store's outbox holds to its sinks, oldest first, and removes each entry its

@@ -5,9 +5,8 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "byoml/common/atomic_file.h"
 #include "byoml/common/text.h"
 
 namespace byoml {
@@ -16,11 +15,9 @@ namespace {
 using C = CloudCredentials;
 
 Result<std::string> read_secret_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kNotFound, fmt::format("{}: cannot read {}", what, path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string v = ss.str();
+  auto text = read_whole_file(path, what);
+  if (!text) return text.status();
+  std::string v = std::move(text).value();
   while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ')) v.pop_back();
   return v;
 }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace byoml {
 
@@ -57,6 +58,18 @@ Status AtomicFile::commit() {
   ::unlink(tmp_.c_str());
   return Status(ErrorCode::kIo, fmt::format("{}: write failed: {} (the previous file, if any, is unchanged)", path_,
                                             std::strerror(err)));
+}
+
+Result<std::string> read_whole_file(const std::string& path, std::string_view what) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f)
+    return Status(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                  fmt::format("{}: cannot open {}: {}", path, what, std::strerror(errno)));
+  std::string out;
+  char buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f.get())) > 0;) out.append(buf, n);
+  if (std::ferror(f.get())) return Status(ErrorCode::kIo, fmt::format("{}: cannot read {}", path, what));
+  return out;
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes) {

@@ -34,5 +34,7 @@ class AtomicFile {
 };
 
 Status write_file_atomic(const std::string& path, std::string_view bytes);
+// The whole file; "PATH: cannot open WHAT" (kNotFound when it does not exist) or a read error.
+Result<std::string> read_whole_file(const std::string& path, std::string_view what);
 
 }  // namespace byoml

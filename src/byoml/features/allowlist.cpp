@@ -4,11 +4,10 @@
 #include <fnmatch.h>
 #include <yaml-cpp/yaml.h>
 
+#include "byoml/common/atomic_file.h"
 #include "byoml/common/text.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace byoml {
 
@@ -79,11 +78,9 @@ Result<Allowlist> Allowlist::parse(const std::string& text, const std::string& s
 }
 
 Result<Allowlist> Allowlist::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kNotFound, fmt::format("{}: cannot open allowlist", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
+  auto text = read_whole_file(path, "allowlist");
+  if (!text) return text.status();
+  return parse(*text, path);
 }
 
 bool Allowlist::matches(AllowAction action, std::string_view account, std::string_view resource) const {

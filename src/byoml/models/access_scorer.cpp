@@ -50,6 +50,12 @@ Result<std::optional<double>> parse_threshold(const std::string& text) {
   return std::optional<double>(v);
 }
 
+std::string_view host_of(std::string_view resource) {
+  if (resource.size() < 3 || resource.substr(0, 2) != "\\\\") return {};
+  size_t slash = resource.find('\\', 2);
+  return slash == std::string_view::npos ? std::string_view() : resource.substr(2, slash - 2);
+}
+
 double AccessScorer::threshold(int64_t tenant) const {
   if (o_.threshold) return *o_.threshold;
   if (tenant < 0) return kReferenceThreshold;
@@ -168,6 +174,26 @@ std::vector<uint32_t> AccessScorer::stand_in_candidates(uint32_t begin, uint32_t
   return candidates_of(partners, known);
 }
 
+std::vector<uint32_t> AccessScorer::own_on_host(uint32_t user, std::string_view host) const {
+  std::vector<uint32_t> out;
+  if (host.empty()) return out;
+  for (uint64_t i = m_.pairs_by_user[user]; i < m_.pairs_by_user[user + 1]; ++i)
+    if (host_of(m_.resources[m_.pairs[i].resource]) == host) out.push_back(m_.pairs[i].resource);
+  return out;
+}
+
+const std::vector<uint32_t>& AccessScorer::host_resources(uint32_t tenant, std::string_view host) {
+  static const std::vector<uint32_t> kNone;
+  if (host.empty()) return kNone;
+  if (!hosts_built_) {
+    for (uint32_t r = 0; r < m_.resources.size(); ++r)
+      if (std::string_view h = host_of(m_.resources[r]); !h.empty()) host_resources_[{m_.resource_tenant[r], std::string(h)}].push_back(r);
+    hosts_built_ = true;
+  }
+  auto it = host_resources_.find({tenant, std::string(host)});
+  return it == host_resources_.end() ? kNone : it->second;
+}
+
 std::vector<uint32_t> AccessScorer::candidates_of(const Partners& partners, const std::vector<uint32_t>& of) {
   std::vector<uint32_t> out;
   for (uint32_t x : of)
@@ -260,8 +286,10 @@ void AccessScorer::fold(std::span<const WindowPair> pairs, const std::vector<Pai
     }
     resource_vectors.push_back(solve_one(s.fixed, s.gram, idx, val, als));
     const TenantModel& tm = m_.tenants[static_cast<size_t>(key.first)];
+    const auto& same_host = host_resources(static_cast<uint32_t>(key.first), host_of(key.second));
     resource_neighbours_.push_back(nearest(
-        m_.resource_factors, stand_in_candidates(tm.resource_begin, tm.resource_end, user_resources_, known),
+        m_.resource_factors,
+        !same_host.empty() ? same_host : stand_in_candidates(tm.resource_begin, tm.resource_end, user_resources_, known),
         resource_vectors.back()));
     folded_resource_ids_[key] =
         m_.resource_factors.rows() + folded_resources_.rows() + static_cast<int64_t>(resource_vectors.size()) - 1;
@@ -299,6 +327,13 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
       std::span<const uint32_t> rs = resource_known
                                          ? std::span<const uint32_t>(&r_row, 1)
                                          : std::span<const uint32_t>(resource_neighbours_[static_cast<size_t>(s.resource - resources)]);
+      // A new share on a host where the user already works stands in for the user's own
+      // shares there: a team's new share on its file server is the team's business.
+      std::vector<uint32_t> own;
+      if (!resource_known && user_known) {
+        own = own_on_host(u_row, host_of(pairs[i].resource));
+        if (!own.empty()) rs = own;
+      }
       double sum = 0;
       for (uint32_t u : us)
         for (uint32_t r : rs) sum += m_.score(u, r);

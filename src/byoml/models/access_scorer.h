@@ -8,7 +8,11 @@
 //   scores as the user's nearest known users (cosine of factors) score on the resource. A new
 //   hire who works like a team scores like that team: low on its shares, high elsewhere.
 // - unseen resource: folded in the same way from the known users who access it in the
-//   window, and scored as the user scores on the nearest known resources. A new share the
+//   window, and scored as the user scores on the nearest known resources of the same host
+//   (a new share on a file server the model knows stands in for that server's shares; any
+//   known resource when the host is new or the resource names no host). A user who already
+//   uses shares on that host scores on the new one as on those: a team's new share on its
+//   file server is its own business, while a new share on a server foreign to the user is not. A new share the
 //   finance team uses resembles finance shares, so finance users score low on it and a
 //   stranger high. (Scoring the folded vectors directly would flag nearly every user of a
 //   new share: a vector fitted to a few accesses has a small norm, so its dots sit below μ.)
@@ -64,6 +68,9 @@ std::vector<ParamSpec> scoring_param_specs();  // scoring_params().specs()
 inline constexpr double kReferenceThreshold = 0.5;
 // "auto" gives none (each tenant's calibrated threshold); otherwise a finite number.
 Result<std::optional<double>> parse_threshold(const std::string& text);
+
+// The host of a machine-scoped resource: "fs01" for "\\fs01\hr"; empty for any other name.
+std::string_view host_of(std::string_view resource);
 
 struct WindowPair {
   std::string_view tenant, user, resource;
@@ -150,6 +157,10 @@ class AccessScorer {
   static constexpr uint32_t kExactSearch = 50'000;
   std::vector<uint32_t> stand_in_candidates(uint32_t begin, uint32_t end, const Partners& partners,
                                             const std::vector<uint32_t>& known);
+  // The tenant's known resources on `host`, by row (empty for no host or an unknown one).
+  const std::vector<uint32_t>& host_resources(uint32_t tenant, std::string_view host);
+  // The resources on `host` that a known user used in training.
+  std::vector<uint32_t> own_on_host(uint32_t user, std::string_view host) const;
   void build_candidates();
   static std::vector<uint32_t> candidates_of(const Partners& partners, const std::vector<uint32_t>& of);
 
@@ -163,6 +174,8 @@ class AccessScorer {
   std::vector<std::pair<uint32_t, Side>> user_sides_, resource_sides_;       // per tenant, built lazily
   std::vector<double> user_norms_;
   Partners resource_users_, user_resources_;  // kCandidates strongest partners, built lazily
+  std::map<std::pair<uint32_t, std::string>, std::vector<uint32_t>> host_resources_;  // tenant, host; built lazily
+  bool hosts_built_ = false;
 };
 
 }  // namespace byoml

@@ -5,8 +5,6 @@
 #include <xxhash.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "byoml/common/atomic_file.h"
 #include "byoml/models/section_codec.h"
@@ -105,11 +103,9 @@ Result<std::unique_ptr<Model>> parse_model(std::string_view bytes, const std::st
 Status save_model(const Model& m, const std::string& path) { return write_file_atomic(path, serialize_model(m)); }
 
 Result<std::unique_ptr<Model>> load_model(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kNotFound, fmt::format("{}: cannot open model", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_model(ss.str(), path);
+  auto text = read_whole_file(path, "model");
+  if (!text) return text.status();
+  return parse_model(*text, path);
 }
 
 }  // namespace byoml

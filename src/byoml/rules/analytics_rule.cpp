@@ -1,12 +1,11 @@
 #include "byoml/rules/analytics_rule.h"
+#include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -71,8 +70,7 @@ AnalyticsRule parse(const YAML::Node& root) {
   r.description = text(root, "description");
   r.version = text(root, "version");
   r.severity = text(root, "severity", "Medium");
-  static const char* kSeverities[] = {"Informational", "Low", "Medium", "High"};
-  if (std::find(std::begin(kSeverities), std::end(kSeverities), r.severity) == std::end(kSeverities))
+  if (severity_rank(r.severity) < 0)
     fail(root["severity"], fmt::format("severity \"{}\" (Informational, Low, Medium, High)", r.severity));
   r.enabled = flag(root, "enabled", true);
   r.query_frequency = duration(root, "queryFrequency", kTicksPerHour);
@@ -123,6 +121,11 @@ AnalyticsRule parse(const YAML::Node& root) {
       r.group_by_entities = list(g, "groupByEntities");
     }
   }
+  if (auto ad = root["alertDetailsOverride"]) {
+    if (!ad.IsMap()) fail(ad, "alertDetailsOverride is a mapping");
+    r.severity_column = text(ad, "alertSeverityColumnName");
+    r.display_name_format = text(ad, "alertDisplayNameFormat");
+  }
   if (auto eg = root["eventGroupingSettings"]) {
     std::string kind = text(eg, "aggregationKind", "SingleAlert");
     if (kind != "SingleAlert" && kind != "AlertPerResult")
@@ -133,6 +136,12 @@ AnalyticsRule parse(const YAML::Node& root) {
 }
 
 }  // namespace
+
+int severity_rank(const std::string& severity) {
+  static const char* kSeverities[] = {"Informational", "Low", "Medium", "High"};
+  auto it = std::find(std::begin(kSeverities), std::end(kSeverities), severity);
+  return it == std::end(kSeverities) ? -1 : static_cast<int>(it - std::begin(kSeverities));
+}
 
 bool trigger_fires(TriggerOperator op, int64_t rows, int64_t threshold) {
   switch (op) {
@@ -172,10 +181,9 @@ Result<std::vector<AnalyticsRule>> load_rules(const std::string& path) {
   }
   std::vector<AnalyticsRule> rules;
   for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto r = parse_rule(ss.str(), f);
+    auto text = read_whole_file(f, "rule");
+    if (!text) return text.status();
+    auto r = parse_rule(*text, f);
     if (!r) return r.status();
     for (const auto& other : rules)
       if (other.id == r->id) return Status(ErrorCode::kInvalidArgument, fmt::format("{}: rule id {} is also in {}", f, r->id, other.source));

@@ -40,7 +40,14 @@ struct AnalyticsRule {
   std::string matching_method = "AllEntities";  // AllEntities | AnyAlert | Selected
   std::vector<std::string> group_by_entities;     // entity types, for Selected
   bool alert_per_result = false;                  // eventGroupingSettings.aggregationKind
+  // alertDetailsOverride: an alert's severity from a column of its rows (the highest of them;
+  // the rule's severity where the value is not one), and its name from a format whose
+  // {{Column}} take the first row's values (the incident's title).
+  std::string severity_column, display_name_format;
 };
+
+// Informational < Low < Medium < High; -1 for anything else.
+int severity_rank(const std::string& severity);
 
 Result<AnalyticsRule> parse_rule(const std::string& yaml_text, const std::string& source);
 // Every *.yaml / *.yml file of a directory (or one file), in name order.

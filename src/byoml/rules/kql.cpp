@@ -674,6 +674,7 @@ class Translator {
       return {fmt::format("round({}, {})", a.sql, digits), KqlType::kReal, ""};
     }
     if (n == "bin") return bin(f);
+    if (n == "iff" || n == "iif" || n == "case") return conditional(f);
     if (n == "array_length") {
       Expr a = one_arg();
       need(a.type == KqlType::kDynamic || a.type == KqlType::kText, f, fmt::format("array_length() needs a dynamic array; found {}", a.describe()));
@@ -681,6 +682,36 @@ class Translator {
     }
     if (is_aggregate(n)) fail(f.pos, fmt::format("{}() is an aggregation: use it in summarize", n));
     fail(f.pos, fmt::format("unsupported function '{}'", n));
+  }
+
+  // iff(condition, then, else) and case(condition1, value1, ..., else): the values must agree
+  // in type (numbers with numbers), which is the result's.
+  Expr conditional(const Token& f) {
+    const bool is_case = f.text == "case";
+    expect_op("(");
+    std::vector<Expr> args;
+    list([&] { args.push_back(expr()); });
+    expect_op(")");
+    need(is_case ? args.size() >= 3 && args.size() % 2 == 1 : args.size() == 3, f,
+         is_case ? "case() takes condition, value pairs and an else value: case(c1, v1, c2, v2, else)"
+                 : f.text + "() takes a condition, a value if true and a value if false");
+    std::string sql = "(CASE";
+    KqlType type = KqlType::kNull;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const bool value = i % 2 == 1 || i + 1 == args.size();
+      if (!value) {
+        need_bool(args[i], f, is_case ? "case()" : "iff()");
+        sql += fmt::format(" WHEN {} THEN", args[i].sql);
+        continue;
+      }
+      const Expr& v = args[i];
+      if (type == KqlType::kNull || (type == KqlType::kText && v.type != KqlType::kNull)) type = v.type;
+      else if (numeric(type) && numeric(v.type)) type = type == KqlType::kLong && v.type == KqlType::kLong ? type : KqlType::kReal;
+      else need(comparable(type, v.type), f,
+                fmt::format("{}()'s values differ in type: {} and {}", f.text, kql_type_name(type), v.describe()));
+      sql += fmt::format(" {}{}", i + 1 == args.size() ? "ELSE " : "", v.sql);
+    }
+    return {sql + " END)", type, ""};
   }
 
   // bin(datetime, timespan) rounds down to whole multiples of the span since 1970-01-01;

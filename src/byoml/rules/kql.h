@@ -8,7 +8,7 @@
 // Expressions: and, or, not(), == != < <= > >= =~ !~, in / !in / in~ / !in~ (…), between /
 // !between (a .. b), has, contains, startswith, endswith (and their ! and _cs forms), + - * / %,
 // ago(), now(), datetime(), tolower(), toupper(), strlen(), abs(), strcat(), tostring(), round(),
-// bin() for datetimes and numbers, array_length(), isempty(), isnotempty(); aggregates count(),
+// bin() for datetimes and numbers, array_length(), isempty(), isnotempty(), iff(), case(); aggregates count(),
 // countif(), dcount(), max(), min(), avg(), sum(), arg_max(), arg_min(), make_set(), make_list().
 // Expressions are typed as in KQL: comparing a number with a string, arithmetic on strings or a
 // string operator on a number is an error, not a silent empty answer. Strings accept KQL's

@@ -61,16 +61,50 @@ std::string group_key(const AnalyticsRule& r, const std::vector<Entity>& es) {
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
+// The alert's severity: the highest valid value of the rule's severity column among its rows,
+// else the rule's own.
+std::string alert_severity(const AnalyticsRule& r, const std::vector<nlohmann::json>& rows) {
+  std::string best;
+  if (!r.severity_column.empty())
+    for (const auto& row : rows) {
+      auto it = row.find(r.severity_column);
+      std::string v = it == row.end() ? "" : text_of(*it);
+      if (severity_rank(v) > severity_rank(best)) best = v;
+    }
+  return best.empty() ? r.severity : best;
+}
+
+// alertDisplayNameFormat with each {{Column}} replaced by the first row's value; the rule's name
+// without a format. An unknown column stays as written, so the mistake shows.
+std::string alert_name(const AnalyticsRule& r, const std::vector<nlohmann::json>& rows) {
+  if (r.display_name_format.empty() || rows.empty()) return r.name;
+  std::string out;
+  const std::string& f = r.display_name_format;
+  for (size_t i = 0; i < f.size();) {
+    size_t open = f.find("{{", i), close = open == std::string::npos ? open : f.find("}}", open + 2);
+    if (close == std::string::npos) {
+      out += f.substr(i);
+      break;
+    }
+    out += f.substr(i, open - i);
+    auto it = rows.front().find(f.substr(open + 2, close - open - 2));
+    out += it == rows.front().end() ? f.substr(open, close + 2 - open) : text_of(*it);
+    i = close + 2;
+  }
+  return out;
+}
+
 Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector<nlohmann::json>& rows, Ticks now,
                    RuleOutcome& out) {
   sqlite3* db = store.db();
   const std::string t = format_timestamp(now);
+  const std::string severity = alert_severity(r, rows);
   std::vector<Entity> es = entities_of(r, rows);
   int64_t incident = 0;
   if (r.create_incident) {
     std::string key = group_key(r, es);
     if (r.grouping_enabled) {
-      Stmt find(db, "SELECT IncidentId, Status FROM byoml_incidents WHERE RuleId = ?1 AND GroupKey = ?2 AND LastAlert >= ?3 "
+      Stmt find(db, "SELECT IncidentId, Status, Severity FROM byoml_incidents WHERE RuleId = ?1 AND GroupKey = ?2 AND LastAlert >= ?3 "
                     "ORDER BY IncidentId DESC LIMIT 1");
       auto found = find.bind(1, r.id).bind(2, key).bind(3, format_timestamp(now - r.grouping_lookback)).rows();
       if (!found) return found.status();
@@ -79,20 +113,24 @@ Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector
         bool closed = f["Status"] == "Closed";
         if (!closed || r.reopen_closed_incident) {
           incident = f["IncidentId"].get<int64_t>();
-          Stmt up(db, "UPDATE byoml_incidents SET AlertCount = AlertCount + 1, LastAlert = ?1, Updated = ?1, "
+          // An incident is as severe as its most severe alert.
+          const std::string was = text_of(f["Severity"]);
+          Stmt up(db, "UPDATE byoml_incidents SET AlertCount = AlertCount + 1, LastAlert = ?1, Updated = ?1, Severity = ?3, "
                       "Status = CASE WHEN Status = 'Closed' THEN 'Active' ELSE Status END, "
                       "Closed = CASE WHEN Status = 'Closed' THEN NULL ELSE Closed END WHERE IncidentId = ?2");
-          BYOML_RETURN_IF_ERROR(up.bind(1, t).bind(2, incident).run());
+          BYOML_RETURN_IF_ERROR(
+              up.bind(1, t).bind(2, incident).bind(3, severity_rank(severity) > severity_rank(was) ? severity : was).run());
           out.incidents_updated.push_back(incident);
         }
       }
     }
     if (incident == 0) {
-      std::string title = r.name;
-      if (!es.empty()) title += " (" + es.front().value + (es.size() > 1 ? fmt::format(" +{}", es.size() - 1) : "") + ")";
+      std::string title = alert_name(r, rows);
+      if (r.display_name_format.empty() && !es.empty())
+        title += " (" + es.front().value + (es.size() > 1 ? fmt::format(" +{}", es.size() - 1) : "") + ")";
       Stmt ins(db, "INSERT INTO byoml_incidents (Title, RuleId, RuleName, Severity, Status, Created, Updated, FirstAlert, "
                    "LastAlert, AlertCount, Entities, Tactics, GroupKey) VALUES (?1, ?2, ?3, ?4, 'New', ?5, ?5, ?5, ?5, 1, ?6, ?7, ?8)");
-      BYOML_RETURN_IF_ERROR(ins.bind(1, title).bind(2, r.id).bind(3, r.name).bind(4, r.severity).bind(5, t)
+      BYOML_RETURN_IF_ERROR(ins.bind(1, title).bind(2, r.id).bind(3, r.name).bind(4, severity).bind(5, t)
                                 .bind(6, dump(entities_json(es))).bind(7, dump(r.tactics)).bind(8, key).run());
       incident = sqlite3_last_insert_rowid(db);
       out.incidents_created.push_back(incident);
@@ -100,7 +138,7 @@ Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector
   }
   Stmt alert(db, "INSERT INTO byoml_alerts (RuleId, RuleName, TimeGenerated, Severity, Entities, Rows, IncidentId) "
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  BYOML_RETURN_IF_ERROR(alert.bind(1, r.id).bind(2, r.name).bind(3, t).bind(4, r.severity)
+  BYOML_RETURN_IF_ERROR(alert.bind(1, r.id).bind(2, r.name).bind(3, t).bind(4, severity)
                             .bind(5, dump(entities_json(es))).bind(6, dump(rows))
                             .bind(7, incident ? SqlValue(incident) : SqlValue()).run());
   ++out.alerts;
@@ -108,8 +146,12 @@ Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector
 }
 
 // An entity mapped from a column the query does not return would be empty on every alert, and
-// grouping would then merge every alert into one incident.
-std::string check_entity_columns(const AnalyticsRule& r, const std::vector<std::string>& columns) {
+// grouping would then merge every alert into one incident; a missing severity column would
+// silently give every alert the rule's severity.
+std::string check_result_columns(const AnalyticsRule& r, const std::vector<std::string>& columns) {
+  if (!r.severity_column.empty() && std::find(columns.begin(), columns.end(), r.severity_column) == columns.end())
+    return fmt::format("alertSeverityColumnName: column \"{}\" is not in the query's result (columns: {})",
+                       r.severity_column, fmt::join(columns, ", "));
   for (const auto& m : r.entity_mappings)
     for (const auto& f : m.fields)
       if (std::find(columns.begin(), columns.end(), f.column) == columns.end())
@@ -192,7 +234,7 @@ Result<std::vector<RuleOutcome>> run_rules(ResultStore& store, const std::vector
     }
     std::vector<std::string> columns;
     auto rows = run_kql(store, r.query, now, r.query_period, &columns);
-    if (rows) o.error = check_entity_columns(r, columns);
+    if (rows) o.error = check_result_columns(r, columns);
     if (!rows) {
       o.error = rows.status().message();
     } else if (!o.error.empty()) {

@@ -1,12 +1,11 @@
 #include "byoml/templates/detection_template.h"
+#include "byoml/common/atomic_file.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 
 namespace byoml {
@@ -209,11 +208,9 @@ Result<DetectionTemplate> parse_template(const std::string& text, const std::str
 }
 
 Result<DetectionTemplate> load_template(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kNotFound, fmt::format("{}: cannot open template", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_template(ss.str(), path);
+  auto text = read_whole_file(path, "template");
+  if (!text) return text.status();
+  return parse_template(*text, path);
 }
 
 const std::string& default_template_text() {
