@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo, the whole job: generate a company's share-access logs in the export layout, train on
-# four weeks, score the fifth into the results store, run the analytics rule, raise incidents,
-# write the HTML report, and measure the scores against the ground truth.
+# four weeks, score the fifth hour by hour into the results store with the analytics rule after
+# each hour (as a SOC schedules it), raise incidents, write the HTML report, and measure the
+# scores against the ground truth.
 set -euo pipefail
 byoml=$1
 out=$2
@@ -19,11 +20,10 @@ echo
 echo "== byoml train: the training window, before $from"
 "$byoml" train --input "$out/export" --to "$from" --model "$out/models"
 echo
-echo "== byoml score: the test week; the top results go to the results store"
-"$byoml" score --input "$out/export" --from "$from" --to "$to" --model "$out/models" --output "$out/results.jsonl"
-echo
-echo "== byoml rules run: byoml's analytics rule over the results store, as Sentinel would run it at the end of the week"
-"$byoml" rules run --rules "$rules" --now "$to"
+echo "== byoml score --every 1h --rules: the test week hour by hour, byoml's analytics rule after each hour"
+echo "   (windows that stored alerts or touched incidents are shown)"
+"$byoml" score --quiet --input "$out/export" --from "$from" --to "$to" --model "$out/models" --every 1h \
+  --rules "$rules" --output "$out/results.jsonl"
 echo
 echo "== byoml incidents list"
 "$byoml" incidents list
@@ -31,8 +31,8 @@ echo
 echo "== byoml report"
 "$byoml" report --output "$out/report.html" --title "byoml demo: anomalous file share access"
 echo
-echo "== byoml evaluate: every event of the test week against the ground truth"
-"$byoml" score --quiet --input "$out/export" --from "$from" --to "$to" --model "$out/models" --no-store \
+echo "== byoml evaluate: every event of the test week, scored hour by hour, against the ground truth"
+"$byoml" score --quiet --input "$out/export" --from "$from" --to "$to" --model "$out/models" --no-store --every 1h \
   --per-event --output "$out/scores.jsonl" >/dev/null
 "$byoml" evaluate --scores "$out/scores.jsonl" --labels "$out/labels.csv"
 echo

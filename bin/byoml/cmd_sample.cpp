@@ -50,7 +50,8 @@ int run_sample(SampleArgs& a) {
     fmt::print("  {:<40} {} events{}\n", kind, n,
                inc == sum->incidents.end() ? "" : fmt::format(" in {} incidents", inc->second));
   }
-  fmt::print("export tree {}\nlabels      {}\nmanifest    {}\n", sum->export_dir, sum->labels_path, sum->manifest_path);
+  fmt::print("export tree {}\nlabels      {}\nidentities  {} (IdentityInfo rows: departments, transfers)\nmanifest    {}\n",
+             sum->export_dir, sum->labels_path, sum->identity_path, sum->manifest_path);
   return kExitOk;
 }
 

@@ -24,6 +24,7 @@ struct ScoreArgs {
   bool per_event = false;
   std::string every;
   std::string rules_dir;
+  std::vector<std::string> identity;
   JobOptions job;
 };
 
@@ -90,7 +91,7 @@ int run_score_cmd(ScoreArgs& a, TemplateChoice& tc) {
 
   Session session(a.job.session_options());
   ScoreJob job;
-  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects, a.positions, ""};
+  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects, a.positions, "", a.identity};
   job.model_dir = a.model_dir;
   if (a.model_version > 0) job.model_version = a.model_version;
   job.requested = tc.path.empty() ? nullptr : tc.tmpl.get();
@@ -142,7 +143,9 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
       "      --rules rules/   # the week as an hourly schedule would score it, rules after each hour\n"
       "Reason codes: unseen_user, unseen_resource (folded in from the window), no_history, new_pair,\n"
       "cross_component, low_affinity (score >= threshold), allowlisted, burst (the account opened\n"
-      "--burst-resources new resources within --burst-window: every pair it used then alerts).");
+      "--burst-resources new resources within --burst-window: every pair it used then alerts),\n"
+      "exclusive_resource (a closed group's share: at most --exclusive-users used it in training),\n"
+      "peer_group_change (with --identity: a transfer's new department's share; does not alert).");
   args->input.add(cmd, /*positional=*/false);
   cmd->add_option("--model,-m", args->model_dir, "Model directory (uses its current version)")->required();
   cmd->add_option("--model-version", args->model_version, "Score with this version instead of the current one")
@@ -161,6 +164,9 @@ Runner register_score(CLI::App& app, TemplateChoice& tc) {
                   "its own run into the store; --output and --per-event files gather every window");
   cmd->add_option("--rules", args->rules_dir,
                   "With --every: run these analytics rules (a YAML file or directory) at the end of each window");
+  cmd->add_option("--identity", args->identity,
+                  "Sentinel IdentityInfo rows (an export tree, JSON Lines, a Blob container: any input): departments "
+                  "over time. A recorded transfer makes the new department's shares expected (reason peer_group_change)");
   cmd->add_option("--allowlist", args->allowlist_path, "YAML allowlist; skip-result entries are kept out of results");
   args->job.add(cmd, "Results store (SQLite) for the result rows and the run's health row",
                 "Print the run summary and result rows as JSON");

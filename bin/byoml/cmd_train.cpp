@@ -27,7 +27,7 @@ int run_train_cmd(TrainArgs& a, TemplateChoice& tc) {
 
   Session session(a.job.session_options());
   TrainJob job;
-  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects, "", ""};
+  job.input = {a.input.paths, *opts, a.allowlist_path, &rejects, "", "", {}};
   job.tmpl = tc.tmpl;
   job.values = tc.values;
   job.model_dir = a.model_dir;

@@ -106,7 +106,7 @@ int run_watch_cmd(WatchArgs& a, CLI::App* cmd, TemplateChoice& tc) {
                                "health row (byoml query byoml_runs)"));
   WatchOptions w;
   w.name = a.name;
-  w.input = {a.input.paths, *opts, a.allowlist, nullptr, "", ""};
+  w.input = {a.input.paths, *opts, a.allowlist, nullptr, "", "", {}};
   w.model_dir = a.model_dir;
   w.rules_dir = a.rules_dir;
   w.output = a.output;

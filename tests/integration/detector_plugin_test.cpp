@@ -239,7 +239,9 @@ TEST(DetectorPlugin, ATestDetectorRunsThroughTrainScoreStoreRulesAndReport) {
   std::string rule = test::file_text(std::string(BYOML_SOURCE_DIR) + "/rules/anomalous-resource-access.yaml");
   std::string query = rule.substr(rule.find("query: |"), rule.find("entityMappings:") - rule.find("query: |"));
   rule.replace(rule.find(query), query.size(),
-               "query: |\n  EventCountResult_CL\n  | where AnomalyScore > 25\n  | summarize Events = max(Events) by User\n");
+               "query: |\n  EventCountResult_CL\n  | where AnomalyScore > 25\n  | summarize Events = max(Events) by User\n"
+               "  | extend AlertSeverity = \"High\"\n");
+  rule.replace(rule.find("queryPeriod: 2h"), 15, "queryPeriod: 7d");  // the rows span the week
   dir.write("rules/count.yaml", rule);
   auto ran = session.rules(dir.file("rules"), make_ticks(2026, 11, 8), true);
   ASSERT_TRUE(ran) << ran.status().message();

@@ -446,7 +446,7 @@ TEST(Hostile, DurationsThatOverflowAreErrors) {
   ASSERT_TRUE(parse_duration("36525d"));
   EXPECT_EQ(*parse_duration("7d"), 7 * kTicksPerDay);
   std::string rule = test::file_text(std::string(BYOML_SOURCE_DIR) + "/rules/anomalous-resource-access.yaml");
-  rule.replace(rule.find("queryPeriod: 7d"), 15, "queryPeriod: 21350400d");
+  rule.replace(rule.find("queryPeriod: 2h"), 15, "queryPeriod: 21350400d");
   auto parsed = parse_rule(rule, "r.yaml");
   ASSERT_FALSE(parsed);
   EXPECT_NE(parsed.status().message().find("too large"), std::string::npos) << parsed.status().message();

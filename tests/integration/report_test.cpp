@@ -53,7 +53,7 @@ TEST(Report, FullPipelineReportOpensInChromiumWithEveryChartDrawn) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.out.find("cannot compare AnomalyScore (real) with string"), std::string::npos) << bad.out;
   auto again = test::run("rules run --rules " + std::string(BYOML_SOURCE_DIR) + "/rules --store " + db +
-                         " --now 2026-11-09T01:00:00Z");
+                         " --now 2026-11-09T00:30:00Z");
   EXPECT_NE(again.out.find("not due"), std::string::npos) << again.out;
   EXPECT_EQ(test::run("incidents close 999 --store " + db).code, 4) << "no such incident";
   auto rep = test::run("report --store " + db + " --output " + d + "/report.html");

@@ -158,6 +158,9 @@ TEST_F(Kql, HuntingOperatorsGiveTheExpectedRows) {
       {T + " | where Resource startswith_cs @\"\\\\fs03\\P\" | count", R"([{"Count":1}])"_json},
       {T + " | where User == \"bob\" | project S = tostring(AccessCount), B = tostring(AccessCount > 5), R = round(AnomalyScore * 3, 1)",
        R"([{"S":"10","B":"true","R":2.1}])"_json},
+      {T + " | where User == \"bob\" | project L = iff(AccessCount > 5, \"many\", \"few\"), "
+           "C = case(AnomalyScore > 1, 2, AnomalyScore > 0.5, 1.5, 0), D = iif(Severity < 50, 1, 0)",
+       R"([{"L":"many","C":1.5,"D":0}])"_json},
       {T + " | where User == \"bob\" | project A = todouble(\"2.5\"), B = todouble(\"abc\"), C = tolong(\"12\"), D = tolong(\"1e3\")",
        R"([{"A":2.5,"B":null,"C":12,"D":null}])"_json},
       {T + " | summarize Shares = make_set(Resource), Scores = make_list(AnomalyScore) by User | where User == \"alice\"",
@@ -242,6 +245,10 @@ TEST_F(Kql, TypeMismatchesAreErrors) {
       {" | summarize max(Reasons)", "max() needs values that order; found Reasons (dynamic)"},
       {" | project R = round(User)", "round() needs a number"},
       {" | join kind=inner (" + T + ") on $left.User == $right.AccessCount", "cannot compare User (string) with AccessCount (long)"},
+      {" | extend X = iff(User, 1, 2)", "iff() needs a true/false condition; found User (string)"},
+      {" | extend X = iff(AccessCount > 1, 1, \"a\")", "iff()'s values differ in type: long and string"},
+      {" | extend X = case(AccessCount > 1, 1, AccessCount > 2, 2)", "case() takes condition, value pairs and an else value"},
+      {" | extend X = iff(AccessCount > 1, 1)", "iff() takes a condition, a value if true and a value if false"},
   };
   for (const auto& c : cases) {
     auto r = run_kql(*store_, T + c.kql, kNow);
@@ -397,6 +404,50 @@ TEST_F(Rules, SuppressionAndTriggerThreshold) {
   ASSERT_EQ(o.size(), 2u);
   EXPECT_NE(o[0].error.find("unsupported operator 'make-series'"), std::string::npos);
   EXPECT_TRUE(o[1].error.empty()) << "a failing rule does not stop the others";
+}
+
+// alertDetailsOverride: each alert's severity comes from its row, an incident takes the worst of
+// its alerts, and the incident's title is the first alert's display name.
+TEST_F(Rules, SeverityAndNameComeFromTheRowsAndAnIncidentRisesToItsWorstAlert) {
+  AnalyticsRule r = rule(R"yaml(alertDetailsOverride:
+  alertDisplayNameFormat: "{{User}} opened {{Resource}} ({{Nope}})"
+  alertSeverityColumnName: Sev
+eventGroupingSettings:
+  aggregationKind: AlertPerResult
+incidentConfiguration:
+  groupingConfiguration:
+    enabled: true
+    lookbackDuration: 2h
+)yaml");
+  r.query = "AnomalousResourceAccessResult_CL | where AnomalyScore > 2 | order by AnomalyScore asc "
+            "| project User, Resource, Sev = case(AnomalyScore > 4, \"High\", User == \"alice\", \"Low\", \"Severe\")";
+  auto o = run_at({r}, kNow);
+  ASSERT_EQ(o.size(), 1u);
+  ASSERT_TRUE(o[0].error.empty()) << o[0].error;
+  ASSERT_EQ(o[0].alerts, 2);
+  ASSERT_EQ(o[0].incidents_created.size(), 1u);
+  auto inc = get_incident(*store_, o[0].incidents_created[0]);
+  ASSERT_TRUE(inc);
+  EXPECT_EQ((*inc)["Title"], "alice opened \\\\fs02\\eng ({{Nope}})") << "the first alert's row; unknown columns stay";
+  EXPECT_EQ((*inc)["Alerts"][0]["Severity"], "Low");
+  EXPECT_EQ((*inc)["Alerts"][1]["Severity"], "High");
+  EXPECT_EQ((*inc)["Severity"], "High") << "raised by its second alert";
+
+  // A value that is no severity leaves the rule's own, and a milder alert does not lower the
+  // incident; a column the query lacks is an error.
+  r.severity = "Medium";
+  r.query = "AnomalousResourceAccessResult_CL | where AnomalyScore > 4 | project User, Resource, Sev = \"Severe\"";
+  o = run_at({r}, kNow + kTicksPerHour, true);
+  ASSERT_EQ(o[0].alerts, 1);
+  ASSERT_EQ(o[0].incidents_updated.size(), 1u);
+  inc = get_incident(*store_, o[0].incidents_updated[0]);
+  EXPECT_EQ((*inc)["Alerts"][2]["Severity"], "Medium");
+  EXPECT_EQ((*inc)["Severity"], "High");
+  r.query = "AnomalousResourceAccessResult_CL | project User";
+  o = run_at({r}, kNow, true);
+  EXPECT_NE(o[0].error.find("alertSeverityColumnName: column \"Sev\" is not in the query's result"), std::string::npos)
+      << o[0].error;
+  EXPECT_EQ(o[0].alerts, 0);
 }
 
 TEST(ResultStore, MigratesAVersionOneStoreForward) {

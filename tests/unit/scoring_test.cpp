@@ -296,6 +296,84 @@ TEST(Scoring, ASweepOf30SharesIn10MinutesIsABurstWithTheUsualShareInIt) {
   }
 }
 
+// A small company on two file servers: four teams of three, each with its team share on fs1
+// and everyone on the department share; a backup account and a workstation that touch
+// everything (and 30 old shares on fs2 no one else uses); "\\fs2\\archive" used by team a only.
+AccessAnomalyModel two_servers_model(std::vector<std::string>& names) {
+  names.reserve(200);
+  auto n = [&](std::string s) -> std::string_view { return names.emplace_back(std::move(s)); };
+  std::vector<TrainingPair> pairs;
+  auto use = [&](std::string_view u, std::string_view r, uint64_t count) { pairs.push_back({"0", u, r, {count, 0, 0}}); };
+  std::vector<std::string_view> all_resources;
+  for (char team : std::string("abcd")) {
+    std::string_view share = n(fmt::format("\\\\fs1\\team-{}", team));
+    all_resources.push_back(share);
+    for (int i = 0; i < 3; ++i) {
+      std::string_view user = n(fmt::format("{}{}", team, i));
+      use(user, share, 8);
+      use(user, "\\\\fs1\\dept", 3);
+      if (team == 'a') use(user, "\\\\fs2\\archive", 2);
+    }
+  }
+  all_resources.push_back("\\\\fs1\\dept");
+  all_resources.push_back("\\\\fs2\\archive");
+  for (int i = 0; i < 30; ++i) all_resources.push_back(n(fmt::format("\\\\fs2\\old-{:02}", i)));  // the backup's alone
+  for (std::string_view broad : {"svc_backup", "ws01$"})
+    for (std::string_view r : all_resources) use(broad, r, 4);
+  ParamSet p(access_anomaly_param_specs());
+  return std::move(fit_access_anomaly(pairs, p, {})).value();
+}
+
+// A closed group's share (three users, the backup account aside) opened from outside the group
+// alerts from a normal day's median new pair up; the department share does not count as one.
+// Accounts that use everything stand in no explanation.
+TEST(Scoring, AClosedGroupsShareOpenedFromOutsideIsExclusive) {
+  std::vector<std::string> names;
+  AccessAnomalyModel m = two_servers_model(names);
+  ScoreOptions o;
+  o.threshold = 100.0;  // nothing is above it
+  o.exclusive_users = 3;
+  std::vector<WindowPair> window = {wp("b0", "\\\\fs1\\team-a"), wp("b0", "\\\\fs2\\archive"),
+                                    wp("a0", "\\\\fs1\\team-a"), wp("b1", "\\\\fs1\\dept")};
+  AccessScorer scorer(m, o);
+  auto s = scorer.score(window);
+  for (size_t i : {0, 1}) {
+    EXPECT_TRUE(s[i].reasons & kReasonExclusiveResource) << window[i].resource;
+    EXPECT_GE(s[i].severity, 50.0) << "far from b0's own shares";
+    EXPECT_TRUE(s[i].alert) << window[i].resource;
+  }
+  EXPECT_FALSE(s[2].reasons & kReasonExclusiveResource) << "a0 is in the group";
+  EXPECT_FALSE(s[2].alert);
+  EXPECT_FALSE(s[3].reasons & kReasonExclusiveResource) << "b1 used the department share in training";
+  o.exclusive_users = 2;  // the team has three: no longer a closed group of at most two
+  EXPECT_FALSE(AccessScorer(m, o).score(window)[0].reasons & kReasonExclusiveResource);
+
+  Explanation e = scorer.explain(s[0]);
+  ASSERT_FALSE(e.similar_users.empty());
+  for (const auto& [user, sim] : e.similar_users) {
+    EXPECT_NE(user, "svc_backup");
+    EXPECT_NE(user, "ws01$");
+    EXPECT_EQ(user[0], 'a') << "team a uses it";
+  }
+  EXPECT_EQ(e.resource_users, 5u) << "counted, all the same";
+}
+
+// A new share on fs1, where team a works, scores for a0 as a0's shares there; a new share on
+// fs2, where b0 never worked, stands in for fs2's shares, which are team a's archive to b0.
+TEST(Scoring, ANewShareOnTheUsersOwnServerScoresAsTheUsersSharesThere) {
+  std::vector<std::string> names;
+  AccessAnomalyModel m = two_servers_model(names);
+  std::vector<WindowPair> window = {wp("a0", "\\\\fs1\\team-a-projects"), wp("b0", "\\\\fs2\\archive-2026"),
+                                    wp("a1", "\\\\fs1\\team-a")};
+  auto s = AccessScorer(m, {}).score(window);
+  ASSERT_TRUE(s[0].reasons & kReasonUnseenResource);
+  const double own = (m.score(*m.find_user(0, "a0"), *m.find_resource(0, "\\\\fs1\\team-a")) +
+                      m.score(*m.find_user(0, "a0"), *m.find_resource(0, "\\\\fs1\\dept"))) / 2;
+  EXPECT_NEAR(s[0].score, own, 1e-9) << "the mean of a0's scores on its two fs1 shares";
+  EXPECT_LT(s[0].score, s[1].score);
+  EXPECT_GT(s[1].score, m.score(*m.find_user(0, "b0"), *m.find_resource(0, "\\\\fs1\\team-b"))) << "not b0's own";
+}
+
 TEST(PairFeatures, LikelihoodDeduplicationAndMachineScopedRecordNumbers) {
   PairStats s{10, make_ticks(2026, 1, 1, 23), make_ticks(2026, 1, 3, 1)};
   EXPECT_DOUBLE_EQ(pair_likelihood(s), 10.0 / 3) << "days are UTC dates: Jan 1 to Jan 3 is 2 days apart";

@@ -174,6 +174,7 @@ Result<Scored> Session::score(const ScoreJob& job) {
   if (!checkpoint.empty()) BYOML_RETURN_IF_ERROR(load_checkpoint_positions(*store, checkpoint, input.read));
   out.run_id = score_run_id(*out.model, out.model_version, input.read, input.paths, out.values,
                             job.input.allowlist, !job.per_event_path.empty() || job.store_events);
+  if (!input.identity.empty()) out.run_id = stable_run_id("score", {{"score", out.run_id}, {"identity", input.identity}});
   // A watcher's cycles are its own: another checkpoint over the same inputs has other runs.
   const bool shadow = job.shadow;
   const std::string kind = shadow ? "shadow" : checkpoint.empty() ? "score" : "watch";
@@ -190,6 +191,7 @@ Result<Scored> Session::score(const ScoreJob& job) {
   req.run_id = out.run_id;
   req.per_event_path = job.per_event_path;
   req.keep_events = job.store_events && !shadow;
+  req.identity = input.identity;
   auto scored = run_score(req);
   if (!scored) return failed(health, scored.status());
   if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);

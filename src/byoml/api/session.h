@@ -40,6 +40,8 @@ struct InputSpec {
   // The same kept in the results store under this name (results/watch_store.h), and replaced in
   // the transaction that stores the results: what a watcher uses. Needs a store.
   std::string checkpoint;
+  // IdentityInfo exports (departments over time): peer groups for scoring. Empty: none.
+  std::vector<std::string> identity;
 };
 
 struct TrainJob {

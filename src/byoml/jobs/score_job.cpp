@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
+
+#include "byoml/jobs/identity_input.h"
 
 namespace byoml {
 
@@ -17,7 +20,18 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   if (req.log) req.log(fmt::format("reading {} files", plan->files.size()));
 
   const bool per_event = !req.per_event_path.empty() || req.keep_events;
-  ScoreSetup setup{req.tmpl->event_ids, req.values, req.allowlist, req.model_version, req.run_id, per_event};
+  std::optional<IdentityRead> identity;
+  if (!req.identity.empty()) {
+    RejectLog local;
+    auto read = read_identity(req.identity, req.read, req.rejects ? *req.rejects : local);
+    if (!read) return read.status().with_context("reading the identity data (--identity)");
+    identity.emplace(std::move(read).value());
+    if (req.log)
+      req.log(fmt::format("identities  {} accounts, {} department changes, {} rows without a Department",
+                          identity->timeline.users(), identity->timeline.changes(), identity->without_department));
+  }
+  ScoreSetup setup{req.tmpl->event_ids, req.values, req.allowlist, req.model_version, req.run_id, per_event,
+                   identity ? &identity->timeline : nullptr};
   auto made = detector.scorer(*req.model, setup);
   if (!made) return made.status();
   std::unique_ptr<Scorer> scorer = std::move(made).value();
@@ -32,6 +46,11 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   ScoreOutcome out;
   out.read = ctx.stats();
   out.table = std::move(table).value();
+  if (identity)
+    out.table.figures["identity"] = {{"accounts", identity->timeline.users()}, {"snapshots", identity->timeline.snapshots()},
+                                     {"changes", identity->timeline.changes()},
+                                     {"without_department", identity->without_department},
+                                     {"rejected", identity->read.rejected}};
   const std::string explanation = detector.explanation_column();
   const bool explain = req.tmpl->output.find(explanation) != nullptr;
   for (size_t i = 0; i < out.table.rows.size(); ++i) {

@@ -18,6 +18,7 @@ struct ScoreRequest : JobRequest {  // values hold the scoring parameters (thres
   std::string run_id;
   std::string per_event_path;  // empty: no per-event output
   bool keep_events = false;    // every scored event into ScoreOutcome::events as well
+  std::vector<std::string> identity;  // IdentityInfo inputs (jobs/identity_input.h); empty: none
 };
 
 struct ScoreOutcome {

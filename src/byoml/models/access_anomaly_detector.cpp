@@ -132,6 +132,8 @@ class AccessScorerAdapter final : public Scorer {
     options_.allowlist = setup_.allowlist;
     options_.burst_resources = params_.burst_resources;
     options_.burst_window = params_.burst_window;
+    options_.exclusive_users = params_.exclusive_users;
+    options_.identity = setup_.identity;
   }
 
   void add(const EventBatch& b, const Vocabulary& vocab) override {
@@ -314,7 +316,7 @@ class AccessAnomalyDetector final : public Detector {
         {"Share", T::kString, "Share name as Windows logs it (\\\\*\\share)"},
         {"AnomalyScore", T::kReal, "z-score of the pair's affinity; higher is more anomalous; always finite"},
         {"Severity", T::kReal, "0-100: percentile of the score among the training pairs' scores"},
-        {"Reasons", T::kDynamic, "Reason codes (unseen_user, unseen_resource, new_pair, cross_component, low_affinity, burst, ...)"},
+        {"Reasons", T::kDynamic, "Reason codes (unseen_user, unseen_resource, new_pair, cross_component, low_affinity, burst, exclusive_resource, peer_group_change, ...)"},
         {"Explanation", T::kDynamic, "The user's usual resources, similar users of this resource, peers using it"},
         {"AccessCount", T::kLong, "Accesses of the pair in the scored window"},
         {"FirstSeen", T::kDatetime, "First access of the pair in the scored window"},

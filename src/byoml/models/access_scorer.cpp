@@ -16,7 +16,8 @@ std::vector<std::string> reason_names(uint32_t reasons) {
       {kReasonAllowlisted, "allowlisted"},       {kReasonUnseenUser, "unseen_user"},
       {kReasonUnseenResource, "unseen_resource"}, {kReasonNoHistory, "no_history"},
       {kReasonNewPair, "new_pair"},               {kReasonCrossComponent, "cross_component"},
-      {kReasonLowAffinity, "low_affinity"},       {kReasonBurst, "burst"}};
+      {kReasonLowAffinity, "low_affinity"},       {kReasonBurst, "burst"},
+      {kReasonExclusiveResource, "exclusive_resource"}, {kReasonPeerGroupChange, "peer_group_change"}};
   std::vector<std::string> out;
   for (auto [bit, name] : kNames)
     if (reasons & bit) out.emplace_back(name);
@@ -35,7 +36,11 @@ const ParamTable<ScoringParams>& scoring_params() {
            "burst_window has a burst: every pair it used during the burst alerts, reason burst (0: off)",
            0, 1e6)
       .with_unit(ParamType::kDuration, "burst_window", &ScoringParams::burst_window,
-                 "The span within which burst_resources new resources make a burst", 1, 86400);
+                 "The span within which burst_resources new resources make a burst", 1, 86400)
+      .add("exclusive_users", &ScoringParams::exclusive_users,
+           "A resource that at most this many people used in training (service accounts aside) belongs to a closed "
+           "group: a new pair on it alerts from a normal day's median new pair up, reason exclusive_resource (0: off)",
+           0, 1e6);
   return table;
 }
 
@@ -65,6 +70,10 @@ double AccessScorer::threshold(int64_t tenant) const {
 
 namespace {
 
+// The median of a normal day's new pairs (severity is that percentile once calibrated): a new
+// hire's or a new team share's first accesses score below it, a sweep's above.
+constexpr double kMedianNewPair = 50;
+
 // Folded-in vectors are gathered first and stored at once: growing the matrix a row at a time
 // copies it each time.
 void append_rows(FactorMatrix& m, const std::vector<Eigen::VectorXf>& rows) {
@@ -80,6 +89,22 @@ AccessScorer::AccessScorer(const AccessAnomalyModel& m, ScoreOptions o) : m_(m),
   folded_resources_.resize(0, m.rank);
   user_norms_.resize(m.users.size());
   for (size_t u = 0; u < m.users.size(); ++u) user_norms_[u] = m.user_factors.row(static_cast<Eigen::Index>(u)).cast<double>().norm();
+  // Broad accounts, against each tenant's median number of resources per user.
+  constexpr uint64_t kBroadFactor = 10, kBroadMin = 20;
+  broad_.assign(m.users.size(), 0);
+  auto resources_of = [&](uint32_t u) { return m.pairs_by_user[u + 1] - m.pairs_by_user[u]; };
+  for (const TenantModel& t : m.tenants) {
+    if (t.user_end == t.user_begin) continue;
+    std::vector<uint64_t> counts;
+    for (uint32_t u = t.user_begin; u < t.user_end; ++u) counts.push_back(resources_of(u));
+    auto mid = counts.begin() + static_cast<std::ptrdiff_t>(counts.size() / 2);
+    std::nth_element(counts.begin(), mid, counts.end());
+    const uint64_t bound = std::max(kBroadMin, kBroadFactor * *mid);
+    for (uint32_t u = t.user_begin; u < t.user_end; ++u)
+      broad_[u] = resources_of(u) >= bound || (!m.users[u].empty() && m.users[u].back() == '$');
+  }
+  group_size_.assign(m.resources.size(), 0);
+  for (const ModelPair& p : m.pairs) group_size_[p.resource] += !broad_[p.user];
 }
 
 const AccessScorer::Side& AccessScorer::side(uint32_t tenant, bool of_resources) {
@@ -172,6 +197,19 @@ std::vector<uint32_t> AccessScorer::stand_in_candidates(uint32_t begin, uint32_t
   }
   build_candidates();
   return candidates_of(partners, known);
+}
+
+bool AccessScorer::belongs_to(uint32_t resource, std::string_view department) const {
+  uint64_t known = 0, in = 0;
+  for (uint64_t j = m_.pairs_by_resource[resource]; j < m_.pairs_by_resource[resource + 1]; ++j) {
+    const ModelPair& p = m_.pairs[m_.pair_order_by_resource[j]];
+    if (broad_[p.user]) continue;
+    auto d = o_.identity->department_at(m_.users[p.user], p.last);
+    if (!d) continue;
+    ++known;
+    in += *d == department;
+  }
+  return known > 0 && 2 * in > known;
 }
 
 std::vector<uint32_t> AccessScorer::own_on_host(uint32_t user, std::string_view host) const {
@@ -354,7 +392,19 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
     if (s.score >= threshold) s.reasons |= kReasonLowAffinity;
     if (o_.allowlist && o_.allowlist->matches(AllowAction::kSkipResult, pairs[i].user, pairs[i].resource))
       s.reasons |= kReasonAllowlisted;
-    s.above = s.score > threshold && !s.seen_in_training && !(s.reasons & kReasonAllowlisted);
+    // A closed group's resource opened by someone outside the group counts from a normal day's
+    // median new pair up.
+    const bool exclusive = o_.exclusive_users > 0 && s.resource >= 0 && s.resource < m_.resource_factors.rows() &&
+                           !s.seen_in_training && group_size_[static_cast<size_t>(s.resource)] > 0 &&
+                           group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users);
+    if (exclusive) s.reasons |= kReasonExclusiveResource;
+    // A transfer's new colleagues' shares are expected.
+    if (o_.identity && !s.seen_in_training && s.resource >= 0 && s.resource < m_.resource_factors.rows())
+      if (auto moved = o_.identity->change_at(pairs[i].user, pairs[i].stats.last);
+          moved && belongs_to(static_cast<uint32_t>(s.resource), moved->department))
+        s.reasons |= kReasonPeerGroupChange;
+    s.above = (s.score > threshold || (exclusive && s.severity >= kMedianNewPair)) && !s.seen_in_training &&
+              !(s.reasons & (kReasonAllowlisted | kReasonPeerGroupChange));
     s.alert = s.above;
   }
   mark_bursts(pairs, out);
@@ -363,9 +413,6 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
 
 void AccessScorer::mark_bursts(std::span<const WindowPair> pairs, std::vector<PairScore>& scores) const {
   if (o_.burst_resources <= 0) return;
-  // Above the median of a normal day's new pairs (severity is that percentile once calibrated):
-  // a new hire's or a new team share's first accesses score below it, a sweep's above.
-  constexpr double kBurstSeverity = 50;
   std::vector<uint32_t> order(pairs.size());
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
@@ -382,7 +429,8 @@ void AccessScorer::mark_bursts(std::span<const WindowPair> pairs, std::vector<Pa
     starts.clear();
     for (size_t k = b; k < e; ++k) {
       const PairScore& s = scores[order[k]];
-      if (!s.seen_in_training && s.tenant >= 0 && s.severity >= kBurstSeverity && !(s.reasons & kReasonAllowlisted))
+      if (!s.seen_in_training && s.tenant >= 0 && s.severity >= kMedianNewPair &&
+          !(s.reasons & (kReasonAllowlisted | kReasonPeerGroupChange)))
         starts.push_back(pairs[order[k]].stats.first);
     }
     if (starts.size() < static_cast<size_t>(o_.burst_resources)) continue;
@@ -440,7 +488,7 @@ Explanation AccessScorer::explain(const PairScore& s) const {
     std::vector<std::pair<uint32_t, double>> similar;
     for (uint64_t j = m_.pairs_by_resource[s.resource]; j < m_.pairs_by_resource[s.resource + 1]; ++j) {
       uint32_t v = m_.pairs[m_.pair_order_by_resource[j]].user;
-      if (v != s.user) similar.emplace_back(v, cosine(v));
+      if (v != s.user && !broad_[v]) similar.emplace_back(v, cosine(v));
     }
     e.resource_users = static_cast<uint32_t>(m_.pairs_by_resource[s.resource + 1] - m_.pairs_by_resource[s.resource]);
     by_value(similar);
@@ -449,7 +497,7 @@ Explanation AccessScorer::explain(const PairScore& s) const {
   }
   std::vector<std::pair<uint32_t, double>> peers;
   for (uint32_t v = t.user_begin; v < t.user_end; ++v)
-    if (v != s.user) peers.emplace_back(v, cosine(v));
+    if (v != s.user && !broad_[v]) peers.emplace_back(v, cosine(v));
   by_value(peers);
   peers.resize(std::min(peers.size(), static_cast<size_t>(o_.explain_peers)));
   e.peers = static_cast<uint32_t>(peers.size());

@@ -24,6 +24,15 @@
 // a normal day's median new pair, within burst_window. Every pair of the account active during
 // the burst alerts, its usual resources included: a sweep or a ransomware run touches those
 // too, and an analyst wants the whole run in one place.
+// `exclusive_resource`: a new pair on a resource that at most exclusive_users people used in
+// training (broad accounts aside), i.e. a closed group's share opened by someone outside it. It
+// alerts from a normal day's median new pair up, not only above the threshold.
+// `peer_group_change` (with identity data): the account moved into a department (a recorded
+// change at or before the access), and most of the resource's training users were in that
+// department: the new colleagues' share is expected, and the pair does not alert.
+// Broad accounts (machine accounts, and those that used ten times the tenant's median number of
+// resources and at least 20: backup, antivirus, replication) are modelled like any other, but
+// count in no group and stand in no explanation: they use everything, so they explain nothing.
 // A pair alerts when it scores above the threshold and is new to the model: a pair the account
 // used in training is its usual behaviour, whatever its affinity. The threshold is the
 // tenant's calibrated one (access_calibration.h) unless a fixed one is given.
@@ -51,6 +60,8 @@ enum ScoreReason : uint32_t {
   kReasonCrossComponent = 1u << 5,
   kReasonLowAffinity = 1u << 6,
   kReasonBurst = 1u << 7,
+  kReasonExclusiveResource = 1u << 8,
+  kReasonPeerGroupChange = 1u << 9,
 };
 std::vector<std::string> reason_names(uint32_t reasons);
 
@@ -59,6 +70,7 @@ struct ScoringParams {
   std::string threshold = "auto";  // "auto" (calibrated) or a score
   int64_t top = 25;                // result rows shown in the summary (0: all); every alert is stored
   int64_t burst_resources = 10;    // new resources within burst_window that make a burst (0: off)
+  int64_t exclusive_users = 5;     // a resource this few people used is a closed group's (0: off)
   Ticks burst_window = 10 * kTicksPerMinute;
 };
 const ParamTable<ScoringParams>& scoring_params();
@@ -105,6 +117,8 @@ struct ScoreOptions {
   const Allowlist* allowlist = nullptr;
   int neighbours = 3;  // known users / resources standing in for an unseen one
   int64_t burst_resources = 0;  // 0: no bursts
+  int64_t exclusive_users = 0;  // 0: no exclusive resources
+  const IdentityTimeline* identity = nullptr;
   Ticks burst_window = 0;
   int explain_usual = 5, explain_similar = 3, explain_peers = 10;
 };
@@ -159,6 +173,9 @@ class AccessScorer {
                                             const std::vector<uint32_t>& known);
   // The tenant's known resources on `host`, by row (empty for no host or an unknown one).
   const std::vector<uint32_t>& host_resources(uint32_t tenant, std::string_view host);
+  // Whether most of a known resource's training users (broad accounts aside, those the identity
+  // data knows) were in `department` when they used it.
+  bool belongs_to(uint32_t resource, std::string_view department) const;
   // The resources on `host` that a known user used in training.
   std::vector<uint32_t> own_on_host(uint32_t user, std::string_view host) const;
   void build_candidates();
@@ -173,6 +190,8 @@ class AccessScorer {
   std::map<FoldKey, int64_t> folded_user_ids_, folded_resource_ids_;          // vector ids
   std::vector<std::pair<uint32_t, Side>> user_sides_, resource_sides_;       // per tenant, built lazily
   std::vector<double> user_norms_;
+  std::vector<uint8_t> broad_;            // per model user: a broad account (see above)
+  std::vector<uint32_t> group_size_;      // per model resource: its training users, broad ones aside
   Partners resource_users_, user_resources_;  // kCandidates strongest partners, built lazily
   std::map<std::pair<uint32_t, std::string>, std::vector<uint32_t>> host_resources_;  // tenant, host; built lazily
   bool hosts_built_ = false;

@@ -21,6 +21,7 @@
 #include "byoml/common/output_schema.h"
 #include "byoml/common/params.h"
 #include "byoml/events/event_batch.h"
+#include "byoml/features/identity_timeline.h"
 #include "byoml/features/allowlist.h"
 
 namespace byoml {
@@ -68,6 +69,7 @@ struct ScoreSetup {
   int model_version = 0;
   std::string run_id;
   bool per_event = false;                // keep what each_event needs
+  const IdentityTimeline* identity = nullptr;  // departments over time (IdentityInfo); may be null
 };
 
 struct ScoreTable {

@@ -76,7 +76,9 @@ struct Person {
   int dept = -1, team = -1;
   Role role = Role::kStaff;
   double rate = 1.0;  // relative activity
-  int from_day = 0;
+  int from_day = 0;                      // hired on this day (0: present from the start)
+  std::vector<std::pair<int, int>> moves;  // (day, department) of each transfer
+  int first_dept = -1;
   std::vector<Habit> habits;
 };
 
@@ -119,6 +121,7 @@ class Generator {
   void day_events(int day, std::vector<Ev>& out);
   void inject_anomalies(int day, std::vector<Ev>& out);
   Status write_day(int day, std::vector<Ev>& evs, FILE* labels);
+  Status write_identity(const std::string& path) const;
   Status write_slot(Ticks slot, int overflow, const Ev* begin, const Ev* end, FILE* labels);
 
   const EnterpriseSampleSpec& spec_;
@@ -212,7 +215,7 @@ void Generator::build_org() {
     p.user = n == 0 ? base : fmt::format("{}{}", base, n + 1);
     p.sid = fmt::format("S-1-5-21-3623811015-3361044348-30300820-{}", rid++);
     p.ip = fmt::format("10.{}.{}.{}", 10 + d % 200, t + 1, 10 + r.below(240));
-    p.dept = d;
+    p.dept = p.first_dept = d;
     p.team = t;
     p.role = role;
     p.rate = std::exp(0.4 * r.normal());  // some people use shares far more than others
@@ -291,7 +294,8 @@ void Generator::build_org() {
       int d = static_cast<int>(n.below(static_cast<uint64_t>(depts)));
       int t = static_cast<int>(n.below(static_cast<uint64_t>(teams_per_dept_[d])));
       Person p = new_person(d, t, Role::kStaff);
-      staff_habits(p, d, t, day_in(3), all_days, label, kind(kNewHire));
+      p.from_day = day_in(3);
+      staff_habits(p, d, t, p.from_day, all_days, label, kind(kNewHire));
       people_.push_back(std::move(p));
     }
     for (int d = 0; d < depts; ++d) {  // a new share for one team per department
@@ -337,6 +341,7 @@ void Generator::build_org() {
       for (uint32_t s : shares_where(ShareKind::kDepartment, d)) p.habits.push_back({s, 2.5, from, all_days, kNovelty, kTransfer});
       p.dept = d;
       p.team = t;
+      p.moves.emplace_back(from, d);
     }
   };
   const int T = spec_.train_days;
@@ -544,6 +549,30 @@ Status Generator::write_day(int day, std::vector<Ev>& evs, FILE* labels) {
   return {};
 }
 
+// Sentinel's IdentityInfo as exported: a snapshot row per person when they appear (the window's
+// start, or the hire day) and another on each transfer, with the new Department. AccountDomain
+// is the DNS domain, as UEBA writes it; service and machine accounts have no HR record.
+Status Generator::write_identity(const std::string& path) const {
+  auto f = AtomicFile::create(path);
+  if (!f) return f.status();
+  for (const Person& p : people_) {
+    if (p.role == Role::kService || p.role == Role::kMachine) continue;
+    const char* title = p.role == Role::kManager ? "Manager" : p.role == Role::kAdmin ? "Systems Administrator" : "Specialist";
+    auto row = [&](int day, int dept) {
+      fmt::print(f->stream(),
+                 R"({{"TenantId":"{}","TimeGenerated":"{}","AccountName":"{}","AccountDomain":"contoso.local",)"
+                 R"("AccountUPN":"{}@contoso.com","AccountSID":"{}","Department":"{}","JobTitle":"{}",)"
+                 R"("IsAccountEnabled":true,"Type":"IdentityInfo"}})"
+                 "\n",
+                 kTenant, format_timestamp(spec_.start + day * kTicksPerDay + 2 * kTicksPerHour, 7), p.user, p.user, p.sid,
+                 dept_names_[static_cast<size_t>(dept)], title);
+    };
+    row(p.from_day, p.first_dept);
+    for (auto [day, dept] : p.moves) row(day, dept);
+  }
+  return f->commit();
+}
+
 Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
   if (spec_.train_days < 1 || spec_.test_days < 1) return Status(ErrorCode::kInvalidArgument, "train and test windows need at least one day each");
   if (spec_.events < 100) return Status(ErrorCode::kInvalidArgument, "--events: at least 100");
@@ -555,6 +584,7 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
   sum_.export_dir = (fs::path(out_) / "export").string();
   sum_.labels_path = (fs::path(out_) / "labels.csv").string();
   sum_.manifest_path = (fs::path(out_) / "manifest.json").string();
+  sum_.identity_path = (fs::path(out_) / "identityinfo.jsonl").string();
   if (fs::exists(sum_.export_dir)) fs::remove_all(sum_.export_dir, ec);
   auto labels = AtomicFile::create(sum_.labels_path);
   if (!labels) return labels.status();
@@ -594,6 +624,7 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
       {"incidents", sum_.incidents},
       {"tenant_id", kTenant}};
   BYOML_RETURN_IF_ERROR(labels->commit());
+  BYOML_RETURN_IF_ERROR(write_identity(sum_.identity_path));
   BYOML_RETURN_IF_ERROR(write_file_atomic(sum_.manifest_path, m.dump(2) + "\n"));
   return sum_;
 }

@@ -37,7 +37,7 @@ struct EnterpriseSampleSummary {
   Ticks train_from = 0, train_to = 0, test_from = 0, test_to = 0;
   std::map<std::string, uint64_t> labelled_events;  // "anomaly/share_sweep" -> events
   std::map<std::string, uint64_t> incidents;        // "anomaly/share_sweep" -> incidents
-  std::string export_dir, labels_path, manifest_path;
+  std::string export_dir, labels_path, manifest_path, identity_path;
 };
 
 // The generator's tunables, declared once (CLI options and docs come from here).

@@ -69,6 +69,17 @@ Result<ExportBlobName> parse_export_blob_path(std::string_view path) {
   return b;
 }
 
+std::optional<TimeWindow> export_day_folder(std::string_view path) {
+  auto parts = split_path(path);
+  size_t n = parts.size();
+  int y, mo, d;
+  if (n < 3 || !component(parts[n - 3], "y=", 4, 1970, 9999, y) || !component(parts[n - 2], "m=", 2, 1, 12, mo) ||
+      !component(parts[n - 1], "d=", 2, 1, 31, d))
+    return std::nullopt;
+  Ticks start = make_ticks(y, mo, d);
+  return TimeWindow{start, start + kTicksPerDay};
+}
+
 std::string export_blob_path(Ticks slot_start, int overflow) {
   std::string iso = format_timestamp(slot_start, 0);  // YYYY-MM-DDTHH:MM:SSZ
   std::string file = overflow == 0 ? "PT05M.json" : fmt::format("PT05M_{}.json", overflow);

@@ -23,6 +23,9 @@ struct ExportBlobName {
 bool has_export_folder(std::string_view path);
 // Parses the last six components of `path`; an error says what does not fit the layout.
 Result<ExportBlobName> parse_export_blob_path(std::string_view path);
+// The day a folder ".../y=YYYY/m=MM/d=DD" holds, or none when the path ends otherwise: a listing
+// skips the days outside its window without opening them.
+std::optional<TimeWindow> export_day_folder(std::string_view path);
 // The relative blob path for a 5-minute slot, e.g. "y=2026/m=11/d=28/h=15/m=05/PT05M.json".
 std::string export_blob_path(Ticks slot_start, int overflow = 0);
 

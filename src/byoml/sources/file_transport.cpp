@@ -1,4 +1,5 @@
 #include "byoml/sources/file_transport.h"
+#include "byoml/sources/export_layout.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -114,7 +115,7 @@ InputObject object_at(std::shared_ptr<const Transport> t, const std::string& sou
 
 }  // namespace
 
-Result<std::vector<InputObject>> FileTransport::list(const std::string& url, const ListHint&,
+Result<std::vector<InputObject>> FileTransport::list(const std::string& url, const ListHint& hint,
                                                      std::vector<SkippedObject>& skipped) const {
   const std::string root = path_of(url);
   std::vector<InputObject> out;
@@ -157,9 +158,14 @@ Result<std::vector<InputObject>> FileTransport::list(const std::string& url, con
         skipped.push_back({dir.string(), fmt::format("cannot list directory: {}", ec.message())});
         break;
       }
+      // The entry's own type comes with the listing (d_type): only a link costs a stat.
       bool link = it->is_symlink(ec);
-      auto type = it->status(ec).type();
-      if (type == fs::file_type::directory && !link) dirs.push_back(it->path());
+      auto type = link ? it->status(ec).type() : it->symlink_status(ec).type();
+      if (type == fs::file_type::directory && !link) {
+        // An export tree's days outside the window hold nothing to read (as the Blob listing).
+        auto day = export_day_folder(it->path().native());
+        if (!day || hint.window.overlaps(day->from, day->to)) dirs.push_back(it->path());
+      }
       else if (type == fs::file_type::regular) files.push_back(it->path().string());
       else if (type == fs::file_type::directory) skipped.push_back({it->path().string(), "link to a directory (not followed)"});
       else skipped.push_back({it->path().string(), ec ? ec.message() : "not a regular file (device, FIFO or socket)"});
