@@ -23,7 +23,7 @@ echo
 echo "== byoml score --every 1h --rules: the test week hour by hour, byoml's analytics rule after each hour"
 echo "   (windows that stored alerts or touched incidents are shown)"
 "$byoml" score --quiet --input "$out/export" --from "$from" --to "$to" --model "$out/models" --every 1h \
-  --rules "$rules" --output "$out/results.jsonl"
+  --rules "$rules" --identity "$out/identityinfo.jsonl" --output "$out/results.jsonl"
 echo
 echo "== byoml incidents list"
 "$byoml" incidents list
@@ -33,8 +33,8 @@ echo "== byoml report"
 echo
 echo "== byoml evaluate: every event of the test week, scored hour by hour, against the ground truth"
 "$byoml" score --quiet --input "$out/export" --from "$from" --to "$to" --model "$out/models" --no-store --every 1h \
-  --per-event --output "$out/scores.jsonl" >/dev/null
-"$byoml" evaluate --scores "$out/scores.jsonl" --labels "$out/labels.csv"
+  --identity "$out/identityinfo.jsonl" --per-event --output "$out/scores.jsonl" >/dev/null
+"$byoml" evaluate --scores "$out/scores.jsonl" --labels "$out/labels.csv" --store "$out/byoml.db"
 echo
 cat <<MSG
 Where to look:
@@ -44,6 +44,7 @@ Where to look:
   $out/byoml.db        results store (SQLite), table AnomalousResourceAccessResult_CL
   $out/results.jsonl   the same result rows, with explanations, as JSON Lines
   $out/scores.jsonl    every scored event of the test week
+  $out/identityinfo.jsonl  Sentinel IdentityInfo rows (departments, transfers): score --identity
   $out/labels.csv      ground truth for every 5140 event of the test week (normal / novelty / anomaly)
 Next: byoml query --store $out/byoml.db 'AnomalousResourceAccessResult_CL | top 10 by AnomalyScore'
       byoml incidents show 1 --store $out/byoml.db, byoml models show --model $out/models, byoml --help

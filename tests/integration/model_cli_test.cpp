@@ -200,6 +200,13 @@ TEST_F(ModelCli, ScoringEveryHourRunsTheRulesAfterEachWindow) {
   }
   EXPECT_EQ(lines, events);
   EXPECT_FALSE(std::filesystem::exists(path("pe.jsonl.window"))) << "no window file is left behind";
+  // evaluate measures the rule's incidents beside the per-event ones.
+  auto ev = run("evaluate --json --scores " + path("pe.jsonl") + " --labels " + sample("labels.csv") + " --store " + db);
+  ASSERT_EQ(ev.code, 0) << ev.out;
+  auto ej = nlohmann::json::parse(ev.out);
+  EXPECT_EQ(ej["rule_incidents"]["incidents"].get<size_t>(), nlohmann::json::parse(incidents.out).size());
+  EXPECT_LE(ej["rule_incidents"]["naming_labelled_account"], ej["rule_incidents"]["incidents"]);
+  EXPECT_GE(ej["all"]["first_seen"]["incidents"]["incidents"], ej["all"]["model"]["incidents"]["incidents"]);
 
   for (const char* bad : {" --every 1h --from 2026-11-02 --model m", " --every 0s" , " --every 1h --positions p.jsonl",
                           " --rules r/"}) {

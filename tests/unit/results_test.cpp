@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <fmt/format.h>
+
 #include "byoml/results/alert_state.h"
 #include "byoml/results/evaluation.h"
 #include "byoml/results/result_store.h"
@@ -135,6 +137,52 @@ TEST(Evaluation, BadLinesAreCountedAndGoodOnesKept) {
   EXPECT_NE(verdicts->problems[0].find("needs Alert"), std::string::npos) << verdicts->problems[0];
   EXPECT_EQ(verdicts->all.model.recall, 0.0) << "the run did not alert on the anomaly";
   EXPECT_EQ(verdicts->all.model.by_kind.at("new_hire").flagged, 1u);
+}
+
+// Incidents against labelled accounts: which name one, how many accounts are named, how long
+// after the first anomalous event; and the same from per-event scores, an account-day each.
+TEST(Evaluation, IncidentsNameLabelledAccountsSoonAfterTheirFirstAnomaly) {
+  const Ticks t0 = make_ticks(2026, 11, 2, 10, 20);
+  std::map<std::string, Ticks> labelled = {{"contoso\\eve", t0}, {"contoso\\mal", t0 + kTicksPerDay}};
+  std::vector<IncidentRecord> incidents = {{{"contoso\\eve"}, t0 + 40 * kTicksPerMinute},
+                                           {{"contoso\\eve"}, t0 + 3 * kTicksPerHour},  // grouped apart: later
+                                           {{"contoso\\bob", "contoso\\carl"}, t0},
+                                           {{}, t0}};
+  IncidentFigures f = incident_figures(incidents, labelled, 100, 2);
+  EXPECT_EQ(f.incidents, 4u);
+  EXPECT_EQ(f.naming_labelled, 2u);
+  EXPECT_EQ(f.labelled_accounts, 2u);
+  EXPECT_EQ(f.accounts_named, 1u) << "mal is never named";
+  ASSERT_EQ(f.minutes_to_incident.size(), 1u);
+  EXPECT_DOUBLE_EQ(f.minutes_to_incident[0], 40.0) << "eve's first incident";
+  EXPECT_DOUBLE_EQ(f.false_per_1000_users_per_day, 2 * 1000.0 / 100 / 2);
+  EXPECT_EQ(median_and_max({30, 10, 20, 90}), std::make_pair(25.0, 90.0));
+
+  test::TempDir dir;
+  std::string labels = dir.write("labels.csv",
+                                 "EventOriginId,TimeGenerated,Account,Computer,ShareName,Label,Kind,Incident\n"
+                                 "a1,t,u,c,s,anomaly,share_sweep,1\na2,t,u,c,s,anomaly,share_sweep,1\n"
+                                 "b1,t,u,c,s,normal,,\nb2,t,u,c,s,normal,,\n");
+  auto line = [](const char* id, const char* time, const char* user, const char* resource, bool alert) {
+    return fmt::format(R"({{"EventOriginId":"{}","TimeGenerated":"{}","User":"{}","Resource":"{}","AnomalyScore":1,)"
+                       R"("SeenInTraining":false,"Alert":{}}})" "\n", id, time, user, resource, alert);
+  };
+  std::string scores = dir.write("scores.jsonl", line("a1", "2026-11-02T10:20:00Z", "eve", "r1", false) +
+                                                     line("a2", "2026-11-02T11:05:00Z", "eve", "r2", true) +
+                                                     line("b1", "2026-11-02T11:30:00Z", "bob", "r1", true) +
+                                                     line("b2", "2026-11-03T09:00:00Z", "bob", "r1", true));
+  auto r = evaluate_files(scores, labels, std::nullopt);
+  ASSERT_TRUE(r) << r.status().message();
+  ASSERT_EQ(r->labelled_accounts.size(), 1u);
+  const IncidentFigures& m = r->all.model.incidents;
+  EXPECT_EQ(m.incidents, 3u) << "eve on the 2nd, bob on the 2nd and the 3rd";
+  EXPECT_EQ(m.naming_labelled, 1u);
+  EXPECT_EQ(m.accounts_named, 1u);
+  ASSERT_EQ(m.minutes_to_incident.size(), 1u);
+  EXPECT_DOUBLE_EQ(m.minutes_to_incident[0], 100.0) << "10:20 to the end of the hour of 11:05";
+  EXPECT_EQ(r->all.first_seen.incidents.incidents, 3u);
+  EXPECT_DOUBLE_EQ(r->all.first_seen.incidents.minutes_to_incident[0], 40.0) << "first-seen flags 10:20 already";
+  EXPECT_DOUBLE_EQ(r->all.model.false_alerts_per_1000_users_per_day, 2 * 1000.0 / 2 / 2) << "bob's r1 on two days";
 }
 
 // A pair scored every hour reaches the analyst once; again only with something new.

@@ -346,6 +346,14 @@ Result<std::vector<RuleOutcome>> Session::rules(const std::string& rules_dir, Ti
   return run_rules(*store, *rules, now, force, rules_dir);
 }
 
+Result<IncidentFigures> Session::incidents_against(const EvaluationReport& evaluation) {
+  auto store = open_store(ResultStore::Mode::kExisting);
+  if (!store) return store.status();
+  auto records = incident_records(*store);
+  if (!records) return records.status();
+  return incident_figures(*records, evaluation.labelled_accounts, evaluation.users, evaluation.days);
+}
+
 Result<std::string> Session::report(const ReportOptions& options) {
   auto store = open_store(ResultStore::Mode::kExisting);
   if (!store) return store.status();

@@ -125,6 +125,8 @@ class Session {
   Status score_every(const ScheduleJob& job, const std::function<void(const WindowOutcome&)>& each);
   Result<std::vector<RuleOutcome>> rules(const std::string& rules_dir, Ticks now, bool force);
   Result<std::string> report(const ReportOptions& options);
+  // The store's incidents against the labelled accounts an evaluation found.
+  Result<IncidentFigures> incidents_against(const EvaluationReport& evaluation);
   // Sends what the store's outbox holds to its sinks, oldest first, and removes each entry its
   // sink took. A sink that fails keeps its entry (and stops the delivery): nothing is lost, and
   // a resent entry carries the same row ids.

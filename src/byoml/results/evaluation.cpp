@@ -144,11 +144,12 @@ struct Scored {
 };
 
 DetectorFigures figures(const std::vector<Scored>& ev, bool model, std::optional<double> threshold, uint64_t users,
-                        uint64_t days) {
+                        uint64_t days, const std::map<std::string, Ticks>& labelled) {
   DetectorFigures f;
   std::vector<Ranked> ranked;
   ranked.reserve(ev.size());
-  std::set<std::tuple<std::string, std::string, Ticks>> alerts;
+  std::set<std::tuple<std::string, std::string, Ticks>> alerts, false_alerts;
+  std::map<std::pair<std::string, Ticks>, Ticks> incidents;  // (account, day) -> first flagged event
   double positives = 0, found = 0;
   for (const auto& e : ev) {
     double s = model ? e.score : (e.seen ? 0.0 : 1.0);
@@ -161,6 +162,11 @@ DetectorFigures figures(const std::vector<Scored>& ev, bool model, std::optional
       ++k.flagged;
       ++f.flagged_events;
       alerts.emplace(e.user, e.resource, day_floor(e.time));
+      if (!e.positive) false_alerts.emplace(e.user, e.resource, day_floor(e.time));
+      // Scored hourly, an event is seen at the end of its hour.
+      const Ticks seen_at = (e.time - day_floor(e.time)) / kTicksPerHour * kTicksPerHour + day_floor(e.time) + kTicksPerHour;
+      auto [it, fresh] = incidents.try_emplace({e.user, day_floor(e.time)}, seen_at);
+      if (!fresh) it->second = std::min(it->second, seen_at);
     }
     positives += e.positive;
     found += e.positive && flagged;
@@ -172,19 +178,59 @@ DetectorFigures figures(const std::vector<Scored>& ev, bool model, std::optional
   f.alerts_per_1000_users_per_day =
       users && days ? static_cast<double>(alerts.size()) * 1000.0 / static_cast<double>(users) / static_cast<double>(days) : 0;
   f.recall = positives > 0 ? found / positives : 0;
+  auto per_1000 = [&](double n) { return users && days ? n * 1000.0 / static_cast<double>(users) / static_cast<double>(days) : 0; };
+  f.false_alerts_per_1000_users_per_day = per_1000(static_cast<double>(false_alerts.size()));
+  std::vector<IncidentRecord> records;
+  for (const auto& [key, first] : incidents) records.push_back({{key.first}, first});
+  f.incidents = incident_figures(records, labelled, users, days);
   return f;
 }
 
-EvaluationSet evaluation_set(const std::vector<Scored>& ev, std::optional<double> threshold, uint64_t users, uint64_t days) {
+EvaluationSet evaluation_set(const std::vector<Scored>& ev, std::optional<double> threshold, uint64_t users, uint64_t days,
+                             const std::map<std::string, Ticks>& labelled) {
   EvaluationSet s;
   s.events = ev.size();
   for (const auto& e : ev) s.positives += e.positive;
-  s.model = figures(ev, true, threshold, users, days);
-  s.first_seen = figures(ev, false, threshold, users, days);
+  s.model = figures(ev, true, threshold, users, days, labelled);
+  s.first_seen = figures(ev, false, threshold, users, days, labelled);
   return s;
 }
 
 }  // namespace
+
+std::pair<double, double> median_and_max(std::vector<double> minutes) {
+  if (minutes.empty()) return {0, 0};
+  std::sort(minutes.begin(), minutes.end());
+  const size_t n = minutes.size();
+  return {n % 2 ? minutes[n / 2] : (minutes[n / 2 - 1] + minutes[n / 2]) / 2, minutes.back()};
+}
+
+IncidentFigures incident_figures(const std::vector<IncidentRecord>& incidents,
+                                 const std::map<std::string, Ticks>& labelled_accounts, uint64_t users, uint64_t days) {
+  IncidentFigures f;
+  f.incidents = incidents.size();
+  f.labelled_accounts = labelled_accounts.size();
+  std::map<std::string, Ticks> first_incident;
+  for (const auto& i : incidents) {
+    bool names = false;
+    for (const auto& a : i.accounts) {
+      auto it = labelled_accounts.find(a);
+      if (it == labelled_accounts.end()) continue;
+      names = true;
+      auto [at, fresh] = first_incident.try_emplace(a, i.created);
+      if (!fresh) at->second = std::min(at->second, i.created);
+    }
+    f.naming_labelled += names;
+  }
+  f.accounts_named = first_incident.size();
+  for (const auto& [account, created] : first_incident)
+    f.minutes_to_incident.push_back(static_cast<double>(created - labelled_accounts.at(account)) /
+                                    static_cast<double>(kTicksPerMinute));
+  if (users && days)
+    f.false_per_1000_users_per_day = static_cast<double>(f.incidents - f.naming_labelled) * 1000.0 /
+                                     static_cast<double>(users) / static_cast<double>(days);
+  return f;
+}
 
 Result<EvaluationReport> evaluate_files(const std::string& scores_path, const std::string& labels_path,
                                         std::optional<double> threshold) {
@@ -245,6 +291,10 @@ Result<EvaluationReport> evaluate_files(const std::string& scores_path, const st
     s.label = it->second.label;
     s.kind = it->second.kind;
     s.positive = s.label == "anomaly";
+    if (s.positive) {
+      auto [first, fresh] = rep.labelled_accounts.try_emplace(s.user, s.time);
+      if (!fresh) first->second = std::min(first->second, s.time);
+    }
     all.push_back(std::move(s));
   }
   rep.labelled_events = all.size();
@@ -257,8 +307,8 @@ Result<EvaluationReport> evaluate_files(const std::string& scores_path, const st
   std::vector<Scored> fresh;
   for (const auto& s : all)
     if (!s.seen) fresh.push_back(s);
-  rep.all = evaluation_set(all, threshold, rep.users, rep.days);
-  rep.new_pairs = evaluation_set(fresh, threshold, rep.users, rep.days);
+  rep.all = evaluation_set(all, threshold, rep.users, rep.days, rep.labelled_accounts);
+  rep.new_pairs = evaluation_set(fresh, threshold, rep.users, rep.days, rep.labelled_accounts);
   return rep;
 }
 

@@ -285,6 +285,30 @@ Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std
   return st.bind(1, status).rows();
 }
 
+Result<std::vector<IncidentRecord>> incident_records(ResultStore& store) {
+  BYOML_RETURN_IF_ERROR(ensure_rules_schema(store));
+  Stmt st(store.db(), "SELECT Created, Entities FROM byoml_incidents ORDER BY IncidentId");
+  auto rows = st.rows();
+  if (!rows) return rows.status();
+  std::vector<IncidentRecord> out;
+  for (const auto& r : *rows) {
+    IncidentRecord rec;
+    auto created = parse_timestamp(text_of(r["Created"]));
+    if (!created) return created.status().with_context("an incident's Created");
+    rec.created = *created;
+    auto entities = nlohmann::json::parse(text_of(r["Entities"]), nullptr, false);
+    if (entities.is_array())
+      for (const auto& e : entities)
+        if (e.is_object() && e.value("type", "") == "Account") {
+          std::string v = e.value("value", "");
+          std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          rec.accounts.push_back(std::move(v));
+        }
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
 Result<nlohmann::json> get_incident(ResultStore& store, int64_t id) {
   BYOML_RETURN_IF_ERROR(ensure_rules_schema(store));
   Stmt st(store.db(), "SELECT * FROM byoml_incidents WHERE IncidentId = ?1");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "byoml/results/evaluation.h"
 #include "byoml/results/result_store.h"
 #include "byoml/rules/analytics_rule.h"
 
@@ -48,6 +49,8 @@ Status ensure_rules_schema(ResultStore& store);
 Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std::string& status);
 // One incident with its alerts.
 Result<nlohmann::json> get_incident(ResultStore& store, int64_t id);
+// Every incident's Account entities (their value, lower case) and when it was created.
+Result<std::vector<IncidentRecord>> incident_records(ResultStore& store);
 // classification: TruePositive, FalsePositive, BenignPositive, Undetermined.
 Status close_incident(ResultStore& store, int64_t id, const std::string& classification, const std::string& comment,
                       Ticks now);
