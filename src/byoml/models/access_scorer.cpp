@@ -394,8 +394,10 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
       s.reasons |= kReasonAllowlisted;
     // A closed group's resource opened by someone outside the group counts from a normal day's
     // median new pair up.
+    // Only an account the model knows is known to be outside the group (a new hire may be joining
+    // it); a share no person used, only service accounts, is the most closed of all.
     const bool exclusive = o_.exclusive_users > 0 && s.resource >= 0 && s.resource < m_.resource_factors.rows() &&
-                           !s.seen_in_training && group_size_[static_cast<size_t>(s.resource)] > 0 &&
+                           s.user >= 0 && s.user < m_.user_factors.rows() && !s.seen_in_training &&
                            group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users);
     if (exclusive) s.reasons |= kReasonExclusiveResource;
     // A transfer's new colleagues' shares are expected.

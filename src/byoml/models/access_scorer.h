@@ -24,9 +24,10 @@
 // a normal day's median new pair, within burst_window. Every pair of the account active during
 // the burst alerts, its usual resources included: a sweep or a ransomware run touches those
 // too, and an analyst wants the whole run in one place.
-// `exclusive_resource`: a new pair on a resource that at most exclusive_users people used in
-// training (broad accounts aside), i.e. a closed group's share opened by someone outside it. It
-// alerts from a normal day's median new pair up, not only above the threshold.
+// `exclusive_resource`: a known account's new pair on a resource that at most exclusive_users
+// people used in training (broad accounts aside, so none at all counts too), i.e. a closed
+// group's share opened by someone outside it. It alerts from a normal day's median new pair up,
+// not only above the threshold.
 // `peer_group_change` (with identity data): the account moved into a department (a recorded
 // change at or before the access), and most of the resource's training users were in that
 // department: the new colleagues' share is expected, and the pair does not alert.
