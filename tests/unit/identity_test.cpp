@@ -1,5 +1,5 @@
-// Identity data (Sentinel's IdentityInfo): the timeline of departments, the reader with bad rows
-// among good ones, and a transfer whose new department's shares are expected when scoring.
+// Identity data (Sentinel's IdentityInfo): the timeline of departments and the reader with bad
+// rows among good ones (scoring_test.cpp has a transfer scored with it).
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -7,8 +7,6 @@
 #include <set>
 
 #include "byoml/jobs/identity_input.h"
-#include "byoml/models/access_scorer.h"
-#include "byoml/sample/departments_scenario.h"
 #include "test_util.h"
 
 namespace byoml {
@@ -72,55 +70,6 @@ TEST(IdentityInput, BadRowsAreRejectedByLineAndTheRestKept) {
     EXPECT_NE(r.to_string().find("identityinfo.jsonl"), std::string::npos) << r.to_string();
   }
   EXPECT_EQ(lines, (std::set<uint64_t>{2, 5, 6, 8}));
-}
-
-AccessAnomalyModel departments_model() {
-  DepartmentsSpec spec = DepartmentsSpec::reference();
-  spec.tenants = 1;
-  static std::vector<std::vector<LikelihoodRow>> keep;
-  keep.push_back(make_departments_scenario(spec));
-  std::vector<TrainingPair> pairs;
-  for (const auto& r : keep.back())
-    if (r.split == PairSplit::kTrain) pairs.push_back({r.tenant, r.user, r.resource, {static_cast<uint64_t>(r.likelihood), 0, 0}});
-  ParamSet p(access_anomaly_param_specs());
-  return std::move(fit_access_anomaly(pairs, p, {})).value();
-}
-
-// hr_user_0 moves to engineering on day 30: engineering's shares are expected from then on
-// (peer_group_change, no alert). The same shares opened before the move, by an hr colleague who
-// did not move, or with no identity data at all, alert as before.
-TEST(IdentityScoring, ATransferWithIdentityDataMakesTheNewDepartmentsSharesExpected) {
-  AccessAnomalyModel m = departments_model();
-  IdentityTimeline t;
-  for (const auto& u : m.users) t.add(u, 0, u.substr(0, u.find('_')));
-  t.add("hr_user_0", 30 * kDay, "eng");
-  std::vector<std::string> eng;
-  for (const auto& r : m.resources)
-    if (r.rfind("eng_res_", 0) == 0 && eng.size() < 3) eng.push_back(r);
-  ASSERT_EQ(eng.size(), 3u);
-  auto at = [](std::string_view user, std::string_view resource, Ticks day) {
-    return WindowPair{"0", user, resource, {5, day * kDay, day * kDay, 0}};
-  };
-  std::vector<WindowPair> window;
-  for (const auto& r : eng) {
-    window.push_back(at("hr_user_0", r, 31));
-    window.push_back(at("hr_user_0", r, 29));
-    window.push_back(at("hr_user_1", r, 31));
-  }
-  ScoreOptions o;
-  o.threshold = 0.0;
-  o.identity = &t;
-  auto s = AccessScorer(m, o).score(window);
-  o.identity = nullptr;
-  auto without = AccessScorer(m, o).score(window);
-  for (size_t i = 0; i < window.size(); ++i) {
-    const bool moved = window[i].user == "hr_user_0" && window[i].stats.last >= 30 * kDay;
-    EXPECT_EQ((s[i].reasons & kReasonPeerGroupChange) != 0, moved) << i;
-    EXPECT_EQ(s[i].alert, !moved) << i;
-    EXPECT_TRUE(without[i].alert) << i;
-    EXPECT_FALSE(without[i].reasons & kReasonPeerGroupChange);
-    EXPECT_EQ(s[i].score, without[i].score) << "the score itself stays";
-  }
 }
 
 }  // namespace

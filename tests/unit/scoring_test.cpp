@@ -374,6 +374,44 @@ TEST(Scoring, ANewShareOnTheUsersOwnServerScoresAsTheUsersSharesThere) {
   EXPECT_GT(s[1].score, m.score(*m.find_user(0, "b0"), *m.find_resource(0, "\\\\fs1\\team-b"))) << "not b0's own";
 }
 
+// hr_user_0 moves to engineering on day 30: engineering's shares are expected from then on
+// (peer_group_change, no alert). The same shares opened before the move, by an hr colleague who
+// did not move, or with no identity data at all, alert as before.
+TEST(Scoring, ATransferWithIdentityDataMakesTheNewDepartmentsSharesExpected) {
+  constexpr Ticks kDay = kTicksPerDay;
+  AccessAnomalyModel m = departments_model(false);
+  IdentityTimeline t;
+  for (const auto& u : m.users) t.add(u, 0, u.substr(0, u.find('_')));
+  t.add("hr_user_0", 30 * kDay, "eng");
+  std::vector<std::string> eng;
+  for (const auto& r : m.resources)
+    if (r.rfind("eng_res_", 0) == 0 && eng.size() < 3) eng.push_back(r);
+  ASSERT_EQ(eng.size(), 3u);
+  auto at = [](std::string_view user, std::string_view resource, Ticks day) {
+    return WindowPair{"0", user, resource, {5, day * kDay, day * kDay, 0}};
+  };
+  std::vector<WindowPair> window;
+  for (const auto& r : eng) {
+    window.push_back(at("hr_user_0", r, 31));
+    window.push_back(at("hr_user_0", r, 29));
+    window.push_back(at("hr_user_1", r, 31));
+  }
+  ScoreOptions o;
+  o.threshold = 0.0;
+  o.identity = &t;
+  auto s = AccessScorer(m, o).score(window);
+  o.identity = nullptr;
+  auto without = AccessScorer(m, o).score(window);
+  for (size_t i = 0; i < window.size(); ++i) {
+    const bool moved = window[i].user == "hr_user_0" && window[i].stats.last >= 30 * kDay;
+    EXPECT_EQ((s[i].reasons & kReasonPeerGroupChange) != 0, moved) << i;
+    EXPECT_EQ(s[i].alert, !moved) << i;
+    EXPECT_TRUE(without[i].alert) << i;
+    EXPECT_FALSE(without[i].reasons & kReasonPeerGroupChange);
+    EXPECT_EQ(s[i].score, without[i].score) << "the score itself stays";
+  }
+}
+
 TEST(PairFeatures, LikelihoodDeduplicationAndMachineScopedRecordNumbers) {
   PairStats s{10, make_ticks(2026, 1, 1, 23), make_ticks(2026, 1, 3, 1)};
   EXPECT_DOUBLE_EQ(pair_likelihood(s), 10.0 / 3) << "days are UTC dates: Jan 1 to Jan 3 is 2 days apart";
