@@ -18,8 +18,9 @@ struct RulesArgs {
   std::string now;
   std::string query;
   std::string status;
-  std::string classification = "TruePositive";
+  std::string classification;
   std::string comment;
+  std::string by;
   int64_t incident = 0;
   bool force = false;
   bool json = false;
@@ -130,9 +131,18 @@ int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
   }
   auto now = now_of(a.now);
   if (!now) return report_error(now.status());
-  Status st = close_incident(*store, a.incident, a.classification, a.comment, *now);
-  if (!st) return report_error(st);
-  fmt::print("incident {} closed as {}\n", a.incident, a.classification);
+  std::string by = a.by;
+  if (by.empty())
+    for (const char* var : {"USER", "LOGNAME"})
+      if (const char* v = std::getenv(var); v && *v && by.empty()) by = v;
+  auto pairs = close_incident(*store, a.incident, a.classification, a.comment, *now, by);
+  if (!pairs) return report_error(pairs.status());
+  fmt::print("incident {} closed as {}{}\n", a.incident, a.classification,
+             a.classification == "Undetermined"
+                 ? ""
+                 : fmt::format("; the verdict is on its {} pairs in byoml_alert_state ({})", *pairs,
+                               a.classification == "TruePositive" ? "kept out of the next training, so they stay anomalous"
+                                                                  : "not reported again"));
   return kExitOk;
 }
 
@@ -163,9 +173,12 @@ Runner register_rules(CLI::App& app) {
   show->add_option("id", args->incident, "Incident id")->required();
   auto* close = incidents->add_subcommand("close", "Close an incident");
   close->add_option("id", args->incident, "Incident id")->required();
-  close->add_option("--classification", args->classification, "TruePositive, FalsePositive, BenignPositive, Undetermined")
-      ->capture_default_str();
+  close->add_option("--classification", args->classification,
+                    "TruePositive (the pairs stay anomalous: kept out of the next training), FalsePositive or "
+                    "BenignPositive (the pairs are not reported again), Undetermined (no verdict on the pairs)")
+      ->required();
   close->add_option("--comment", args->comment, "Why");
+  close->add_option("--by", args->by, "Who closes it (default: $USER); kept with the verdict");
   for (auto* c : {run, query, ls, show, close}) {
     c->add_option("--store", args->store, "Results store (SQLite) [env BYOML_STORE; default $XDG_STATE_HOME/byoml/byoml.db]");
     c->add_flag("--json", args->json, "JSON output");

@@ -182,7 +182,9 @@ TEST_F(ModelCli, ScoringEveryHourRunsTheRulesAfterEachWindow) {
   EXPECT_EQ(*store->count("AnomalousResourceAccessResult_CL"), stored);
   auto incidents = run("incidents list --json --store " + db);
   ASSERT_EQ(incidents.code, 0) << incidents.out;
-  for (const auto& i : nlohmann::json::parse(incidents.out)) {
+  const auto incident_list = nlohmann::json::parse(incidents.out);
+  ASSERT_FALSE(incident_list.empty());
+  for (const auto& i : incident_list) {
     EXPECT_TRUE(i["Severity"] == "High" || i["Severity"] == "Medium") << i.dump();
     EXPECT_EQ(i["Title"].get<std::string>().rfind("Anomalous file share access by contoso\\", 0), 0u) << i.dump();
   }
@@ -207,6 +209,22 @@ TEST_F(ModelCli, ScoringEveryHourRunsTheRulesAfterEachWindow) {
   EXPECT_EQ(ej["rule_incidents"]["incidents"].get<size_t>(), nlohmann::json::parse(incidents.out).size());
   EXPECT_LE(ej["rule_incidents"]["naming_labelled_account"], ej["rule_incidents"]["incidents"]);
   EXPECT_GE(ej["all"]["first_seen"]["incidents"]["incidents"], ej["all"]["model"]["incidents"]["incidents"]);
+
+  // Closing needs a classification; TruePositive keeps the incident's pairs out of the next
+  // training, so they stay anomalous.
+  const std::string id = std::to_string(incident_list[0]["IncidentId"].get<int64_t>());
+  EXPECT_EQ(run("incidents close " + id + " --store " + db).code, 2) << "a classification is required";
+  auto closed = run("incidents close " + id + " --classification TruePositive --by alice --store " + db);
+  ASSERT_EQ(closed.code, 0) << closed.out;
+  auto verdicts = run("query --json --store " + db +
+                      " 'byoml_alert_state | where Verdict == \"TruePositive\" and VerdictBy == \"alice\" | count'");
+  ASSERT_EQ(verdicts.code, 0) << verdicts.out;
+  const int64_t confirmed = nlohmann::json::parse(verdicts.out)["Count"];
+  ASSERT_GT(confirmed, 0);
+  EXPECT_NE(closed.out.find("the verdict is on its " + std::to_string(confirmed) + " pairs"), std::string::npos) << closed.out;
+  ASSERT_EQ(run("train -q --input " + sample("export") + " --to 2026-11-03 --model " + path("m-after") + " --store " + db).code, 0);
+  auto after = nlohmann::json::parse(run("models show --json --model " + path("m-after")).out);
+  EXPECT_EQ(after["data"]["confirmed_anomalous_pairs"], confirmed) << after["data"].dump();
 
   for (const char* bad : {" --every 1h --from 2026-11-02 --model m", " --every 0s" , " --every 1h --positions p.jsonl",
                           " --rules r/"}) {

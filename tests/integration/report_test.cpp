@@ -55,7 +55,7 @@ TEST(Report, FullPipelineReportOpensInChromiumWithEveryChartDrawn) {
   auto again = test::run("rules run --rules " + std::string(BYOML_SOURCE_DIR) + "/rules --store " + db +
                          " --now 2026-11-09T00:30:00Z");
   EXPECT_NE(again.out.find("not due"), std::string::npos) << again.out;
-  EXPECT_EQ(test::run("incidents close 999 --store " + db).code, 4) << "no such incident";
+  EXPECT_EQ(test::run("incidents close 999 --classification FalsePositive --store " + db).code, 4) << "no such incident";
   auto rep = test::run("report --store " + db + " --output " + d + "/report.html");
   ASSERT_EQ(rep.code, 0) << rep.out;
   auto page = chromium("--dump-dom file://" + d + "/report.html");

@@ -234,5 +234,56 @@ TEST(AlertState, APairScoredHourlyIsReportedOnceUntilSomethingNewHappens) {
   EXPECT_EQ(passed->report.size(), 1u) << "a detector without pairs: every row goes out";
 }
 
+// An analyst's verdict sticks to the pair: FalsePositive is not raised again, even with a new
+// reason or a far higher severity; TruePositive pairs are what the next training leaves out.
+TEST(AlertState, APairJudgedFalsePositiveIsNotRaisedAgain) {
+  test::TempDir dir;
+  auto store = ResultStore::open(dir.file("r.db"));
+  ASSERT_TRUE(store) << store.status().message();
+  OutputSchema schema{"Results_CL", {{"Tenant", ColumnType::kString, ""}, {"User", ColumnType::kString, ""},
+                                     {"Resource", ColumnType::kString, ""}, {"Severity", ColumnType::kReal, ""},
+                                     {"Reasons", ColumnType::kDynamic, ""}}};
+  auto row = [](const std::string& user, const std::string& resource, double severity, std::vector<std::string> reasons) {
+    return nlohmann::json{{"Tenant", "t"}, {"User", user}, {"Resource", resource}, {"Severity", severity}, {"Reasons", reasons}};
+  };
+  const Ticks t0 = make_ticks(2026, 11, 2);
+  auto hour = [&](int h, std::vector<nlohmann::json> rows) {
+    auto plan = plan_alerts(*store, schema, "run-" + std::to_string(h), t0 + h * kTicksPerHour, std::move(rows));
+    EXPECT_TRUE(plan) << plan.status().message();
+    auto txn = store->begin_write();
+    EXPECT_TRUE(apply_alert_plan(*store, *plan));
+    EXPECT_TRUE(txn->commit());
+    return *plan;
+  };
+  hour(0, {row("Alice", "\\\\fs01\\hr", 90, {"new_pair"}), row("bob", "\\\\fs01\\hr", 90, {"new_pair"}),
+           row("carl", "\\\\fs02\\fin", 90, {"new_pair"})});
+  {
+    auto txn = store->begin_write();
+    auto fp = record_verdict(*store, {"alice"}, t0, t0 + kTicksPerHour, {"FalsePositive", "ann", t0 + kTicksPerHour, 7});
+    ASSERT_TRUE(fp) << fp.status().message();
+    EXPECT_EQ(*fp, 1u) << "account names match in any case";
+    auto tp = record_verdict(*store, {"carl"}, t0, t0 + kTicksPerHour, {"TruePositive", "ann", t0 + kTicksPerHour, 8});
+    ASSERT_TRUE(tp);
+    EXPECT_EQ(*record_verdict(*store, {"bob"}, t0 + kTicksPerDay, t0 + 2 * kTicksPerDay, {"FalsePositive", "ann", t0, 9}), 0u)
+        << "bob's pair was reported outside that span";
+    ASSERT_TRUE(txn->commit());
+  }
+  auto later = hour(5, {row("Alice", "\\\\fs01\\hr", 100, {"new_pair", "burst"}), row("bob", "\\\\fs01\\hr", 100, {"new_pair", "burst"}),
+                        row("carl", "\\\\fs02\\fin", 100, {"new_pair", "burst"})});
+  EXPECT_EQ(later.dismissed, 1u);
+  ASSERT_EQ(later.report.size(), 2u) << "bob (no verdict) and carl (a true positive) are raised again";
+  EXPECT_EQ(later.report[0]["User"], "bob");
+  auto kept = Stmt(store->db(), "SELECT \"User\", Verdict, VerdictBy, VerdictIncident FROM byoml_alert_state ORDER BY \"User\"").rows();
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(nlohmann::json(*kept), R"([{"User":"Alice","Verdict":"FalsePositive","VerdictBy":"ann","VerdictIncident":7},
+                                        {"User":"bob","Verdict":null,"VerdictBy":null,"VerdictIncident":null},
+                                        {"User":"carl","Verdict":"TruePositive","VerdictBy":"ann","VerdictIncident":8}])"_json)
+      << "verdicts survive the state's updates";
+  auto confirmed = confirmed_pairs(*store, "Results_CL");
+  ASSERT_TRUE(confirmed);
+  EXPECT_EQ(*confirmed, (std::vector<std::array<std::string, 3>>{{"t", "carl", "\\\\fs02\\fin"}}));
+  EXPECT_TRUE(confirmed_pairs(*store, "Other_CL")->empty());
+}
+
 }  // namespace
 }  // namespace byoml

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "byoml/common/atomic_file.h"
 #include "byoml/models/model_registry.h"
@@ -122,6 +123,14 @@ Result<Trained> Session::train(const TrainJob& job) {
   TrainRequest req;
   static_cast<JobRequest&>(req) = job_request(job.input, job.tmpl.get(), job.values, &*allowlist);
   req.threads = job.threads;
+  // Pairs analysts confirmed as anomalous stay out of the model, so they keep alerting.
+  if (!o_.store.empty() && std::filesystem::exists(o_.store)) {
+    auto store = open_store(ResultStore::Mode::kExisting);
+    if (!store) return failed(health, store.status());
+    auto confirmed = confirmed_pairs(*store, job.tmpl->output.table);
+    if (!confirmed) return failed(health, confirmed.status());
+    req.confirmed = std::move(confirmed).value();
+  }
   auto trained = run_train(req);
   if (!trained) return failed(health, trained.status());
   if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
@@ -200,14 +209,20 @@ Result<Scored> Session::score(const ScoreJob& job) {
   // A pair reported by an earlier run goes out again only when something new happened.
   AlertPlan alerts;
   if (store && !shadow && alert_state_applies(out.tmpl->output)) {
-    auto plan = plan_alerts(*store, out.tmpl->output, out.run_id, now_ticks(), std::move(r.results));
+    // A window's run happens, as far as its alerts go, at the window's end (or now, if sooner):
+    // a week replayed hour by hour reports as the hours did, and rules and verdicts line up.
+    const Ticks to = input.read.filter.window.to;
+    const Ticks at = to == kMaxTicks ? now_ticks() : std::min(to, now_ticks());
+    auto plan = plan_alerts(*store, out.tmpl->output, out.run_id, at, std::move(r.results));
     if (!plan) return failed(health, plan.status());
     alerts = std::move(plan).value();
     r.results = std::move(alerts.report);  // the plan keeps the state to write; the rows go on
-    r.table.figures["alert_state"] = {{"new", alerts.fresh}, {"raised_again", alerts.raised}, {"already_reported", alerts.repeated}};
+    r.table.figures["alert_state"] = {{"new", alerts.fresh}, {"raised_again", alerts.raised},
+                                      {"already_reported", alerts.repeated}, {"dismissed", alerts.dismissed}};
     r.table.summary.push_back(fmt::format("\nalerts      {} new, {} reported again (severity {}+ higher or a new reason), "
-                                          "{} already reported: updated in byoml_alert_state, not written again",
-                                          alerts.fresh, alerts.raised, kRealertSeverityStep, alerts.repeated));
+                                          "{} already reported: updated in byoml_alert_state, not written again{}",
+                                          alerts.fresh, alerts.raised, kRealertSeverityStep, alerts.repeated,
+                                          alerts.dismissed ? fmt::format("; {} judged benign by an analyst", alerts.dismissed) : ""));
   }
 
   // A checkpointed run sends its rows to a stream through the outbox, in the store's transaction.

@@ -34,7 +34,7 @@ Result<TrainOutcome> run_train(const TrainRequest& req) {
   if (!plan) return plan.status();
   log(fmt::format("reading {} files", plan->files.size()));
 
-  TrainSetup setup{req.tmpl->event_ids, req.allowlist, req.threads, req.log};
+  TrainSetup setup{req.tmpl->event_ids, req.allowlist, &req.confirmed, req.threads, req.log};
   auto trainer = detector.trainer(algorithm_params(detector, req.values), setup);
   Vocabulary vocab;
   RejectLog local_rejects;

@@ -29,6 +29,7 @@ struct JobRequest {
 
 struct TrainRequest : JobRequest {
   unsigned threads = 1;
+  std::vector<std::array<std::string, 3>> confirmed;  // pairs analysts confirmed anomalous (see TrainSetup)
 };
 
 struct TrainReport {

@@ -52,12 +52,21 @@ class AccessTrainer final : public Trainer {
   Result<std::unique_ptr<Model>> fit() override {
     std::vector<TrainingPair> pairs;
     pairs.reserve(acc_.size());
-    uint64_t allowlisted = 0;
+    uint64_t allowlisted = 0, confirmed = 0;
+    auto is_confirmed = [&](std::string_view tenant, std::string_view user, std::string_view resource) {
+      if (!setup_.confirmed) return false;
+      const auto& c = *setup_.confirmed;
+      return std::binary_search(c.begin(), c.end(), std::array<std::string, 3>{std::string(tenant), std::string(user), std::string(resource)});
+    };
     for (size_t i = 0; i < acc_.size(); ++i) {
       const PairKey& k = acc_.keys()[i];
       std::string_view user = vocab_->users.str(k.user), resource = vocab_->resources.str(k.resource);
       if (setup_.allowlist && setup_.allowlist->matches(AllowAction::kSkipModelUpdate, user, resource)) {
         ++allowlisted;
+        continue;
+      }
+      if (is_confirmed(vocab_->tenants.str(k.tenant), user, resource)) {
+        ++confirmed;
         continue;
       }
       pairs.push_back({vocab_->tenants.str(k.tenant), user, resource, acc_.stats()[i]});
@@ -100,7 +109,8 @@ class AccessTrainer final : public Trainer {
     m->info = {
         {"data", {{"first_event", time_or_null(any, acc_.first_time())}, {"last_event", time_or_null(any, acc_.last_time())},
                   {"events", acc_.events()}, {"duplicates", acc_.duplicates()}, {"incomplete", acc_.incomplete()},
-                  {"allowlisted_pairs", allowlisted}, {"pairs", m->pairs.size()}, {"users", m->users.size()},
+                  {"allowlisted_pairs", allowlisted}, {"confirmed_anomalous_pairs", confirmed},
+                  {"pairs", m->pairs.size()}, {"users", m->users.size()},
                   {"resources", m->resources.size()}, {"tenants", m->tenants.size()},
                   {"fingerprint", data_fingerprint(*m)}}},
         {"training", {{"iteration_seconds", iteration_seconds}}},

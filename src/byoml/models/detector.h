@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,9 @@ using ModelSections = std::map<std::string, std::string_view>;
 struct TrainSetup {
   std::vector<uint32_t> event_ids;       // the events the template models (empty: all)
   const Allowlist* allowlist = nullptr;  // its skip-model-update entries stay out of training
+  // Pairs an analyst confirmed as anomalous (tenant, user, resource): kept out of training, so
+  // they stay anomalous however often the account uses them. Sorted; may be null.
+  const std::vector<std::array<std::string, 3>>* confirmed = nullptr;
   unsigned threads = 1;                  // results never depend on it
   std::function<void(const std::string&)> log;  // progress lines; may be empty
 };

@@ -1,6 +1,7 @@
 #include "byoml/results/alert_state.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <set>
@@ -17,6 +18,10 @@ Status ensure_schema(ResultStore& store) {
       "\"User\" string TEXT NOT NULL, Resource string TEXT NOT NULL, FirstReported datetime TEXT, LastReported datetime TEXT, LastSeen datetime TEXT, "
       "Severity real REAL, AnomalyScore real REAL, Reasons dynamic TEXT, Reports long INTEGER, "
       "Runs long INTEGER, ReportRunId string TEXT, LastRunId string TEXT, PRIMARY KEY (\"Table\", Tenant, \"User\", Resource));",
+      "ALTER TABLE byoml_alert_state ADD COLUMN Verdict string TEXT;"
+      "ALTER TABLE byoml_alert_state ADD COLUMN VerdictBy string TEXT;"
+      "ALTER TABLE byoml_alert_state ADD COLUMN VerdictAt datetime TEXT;"
+      "ALTER TABLE byoml_alert_state ADD COLUMN VerdictIncident long INTEGER;",
   };
   return migrate_section(store.db(), store.path(), "alert_state", kMigrations);
 }
@@ -66,11 +71,15 @@ Result<AlertPlan> plan_alerts(ResultStore& store, const OutputSchema& schema, co
                             {"AnomalyScore", number(row, "AnomalyScore")}, {"LastRunId", run_id}};
     const bool known = !found->empty() && (*found)[0].value("ReportRunId", "") != run_id;
     bool report = !known;
+    if (!found->empty())  // a verdict stays with its pair
+      for (const char* v : {"Verdict", "VerdictBy", "VerdictAt", "VerdictIncident"}) state[v] = (*found)[0].value(v, nlohmann::json());
+    const std::string verdict = text(state, "Verdict");
+    const bool benign = verdict == "FalsePositive" || verdict == "BenignPositive";
     if (known) {
       const nlohmann::json& s = (*found)[0];
       const auto before = reasons_of(s.value("Reasons", nlohmann::json()));
-      report = severity >= number(s, "Severity") + kRealertSeverityStep ||
-               std::any_of(reasons.begin(), reasons.end(), [&](const std::string& r) { return !before.count(r); });
+      report = !benign && (severity >= number(s, "Severity") + kRealertSeverityStep ||
+                           std::any_of(reasons.begin(), reasons.end(), [&](const std::string& r) { return !before.count(r); }));
       state["FirstReported"] = s.value("FirstReported", nlohmann::json());
       state["Runs"] = s.value("Runs", int64_t{0}) + 1;
       state["Reports"] = s.value("Reports", int64_t{0}) + (report ? 1 : 0);
@@ -80,7 +89,7 @@ Result<AlertPlan> plan_alerts(ResultStore& store, const OutputSchema& schema, co
         state["LastReported"] = s.value("LastReported", nlohmann::json());
         state["ReportRunId"] = s.value("ReportRunId", nlohmann::json());
       }
-      (report ? plan.raised : plan.repeated) += 1;
+      (report ? plan.raised : benign ? plan.dismissed : plan.repeated) += 1;
     } else {
       state["FirstReported"] = t;
       state["Runs"] = 1;
@@ -103,7 +112,8 @@ Status apply_alert_plan(ResultStore& store, const AlertPlan& plan) {
   if (plan.state.empty()) return {};
   BYOML_RETURN_IF_ERROR(ensure_schema(store));
   static const char* kColumns[] = {"Table", "Tenant", "User", "Resource", "FirstReported", "LastReported", "LastSeen",
-                                   "Severity", "AnomalyScore", "Reasons", "Reports", "Runs", "ReportRunId", "LastRunId"};
+                                   "Severity", "AnomalyScore", "Reasons", "Reports", "Runs", "ReportRunId", "LastRunId",
+                                   "Verdict", "VerdictBy", "VerdictAt", "VerdictIncident"};
   std::string names, marks;
   for (const char* c : kColumns) {
     names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", c);
@@ -118,6 +128,32 @@ Status apply_alert_plan(ResultStore& store, const AlertPlan& plan) {
     BYOML_RETURN_IF_ERROR(put.run().with_context("alert state"));
   }
   return {};
+}
+
+Result<uint64_t> record_verdict(ResultStore& store, const std::vector<std::string>& accounts, Ticks from, Ticks to,
+                                const Verdict& verdict) {
+  BYOML_RETURN_IF_ERROR(ensure_schema(store));
+  Stmt mark(store.db(), "UPDATE byoml_alert_state SET Verdict = ?1, VerdictBy = ?2, VerdictAt = ?3, VerdictIncident = ?4 "
+                        "WHERE lower(\"User\") = lower(?5) AND LastReported >= ?6 AND FirstReported <= ?7");
+  uint64_t pairs = 0;
+  for (const auto& account : accounts) {
+    BYOML_RETURN_IF_ERROR(mark.bind(1, verdict.verdict).bind(2, verdict.by).bind(3, format_timestamp(verdict.at))
+                              .bind(4, verdict.incident).bind(5, account).bind(6, format_timestamp(from))
+                              .bind(7, format_timestamp(to)).run());
+    pairs += static_cast<uint64_t>(sqlite3_changes(store.db()));
+  }
+  return pairs;
+}
+
+Result<std::vector<std::array<std::string, 3>>> confirmed_pairs(ResultStore& store, const std::string& table) {
+  BYOML_RETURN_IF_ERROR(ensure_schema(store));
+  Stmt st(store.db(), "SELECT Tenant, \"User\", Resource FROM byoml_alert_state WHERE \"Table\" = ?1 AND Verdict = 'TruePositive'");
+  auto rows = st.bind(1, table).rows();
+  if (!rows) return rows.status();
+  std::vector<std::array<std::string, 3>> out;
+  for (const auto& r : *rows) out.push_back({text(r, "Tenant"), text(r, "User"), text(r, "Resource")});
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace byoml

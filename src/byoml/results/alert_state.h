@@ -4,10 +4,14 @@
 // pair again only when something new happens (a Severity at least kRealertSeverityStep higher,
 // or a reason not reported before); otherwise the state is updated (last seen, accesses, runs)
 // and the row is not written again. The table byoml_alert_state is queryable like any other.
+// Analysts' verdicts live there too (record_verdict): a pair judged FalsePositive or
+// BenignPositive is not reported again; a TruePositive pair stays out of the next training, so
+// it stays anomalous however often the account uses it.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,7 @@ inline constexpr double kRealertSeverityStep = 5.0;
 struct AlertPlan {
   std::vector<nlohmann::json> report;  // rows to write: new pairs and those with something new
   uint64_t fresh = 0, raised = 0, repeated = 0;  // new pairs, re-reported, already reported (held back)
+  uint64_t dismissed = 0;                         // held back: an analyst judged the pair benign
   std::vector<nlohmann::json> state;   // byoml_alert_state rows to write (every alerting pair)
 };
 
@@ -34,5 +39,18 @@ Result<AlertPlan> plan_alerts(ResultStore& store, const OutputSchema& schema, co
                               std::vector<nlohmann::json> rows);
 // Within the run's write transaction.
 Status apply_alert_plan(ResultStore& store, const AlertPlan& plan);
+
+// An analyst's verdict (TruePositive, FalsePositive, BenignPositive) on every pair of
+// `accounts` reported between `from` and `to`, in any results table; the number of pairs.
+// Call it within the caller's write transaction.
+struct Verdict {
+  std::string verdict, by;
+  Ticks at = 0;
+  int64_t incident = 0;
+};
+Result<uint64_t> record_verdict(ResultStore& store, const std::vector<std::string>& accounts, Ticks from, Ticks to,
+                                const Verdict& verdict);
+// The pairs (tenant, user, resource) of a results table judged TruePositive, sorted.
+Result<std::vector<std::array<std::string, 3>>> confirmed_pairs(ResultStore& store, const std::string& table);
 
 }  // namespace byoml

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "byoml/results/alert_state.h"
 #include "byoml/rules/kql.h"
 
 namespace byoml {
@@ -329,8 +330,8 @@ Result<nlohmann::json> get_incident(ResultStore& store, int64_t id) {
   return inc;
 }
 
-Status close_incident(ResultStore& store, int64_t id, const std::string& classification, const std::string& comment,
-                      Ticks now) {
+Result<uint64_t> close_incident(ResultStore& store, int64_t id, const std::string& classification,
+                                const std::string& comment, Ticks now, const std::string& by) {
   static const char* kClasses[] = {"TruePositive", "FalsePositive", "BenignPositive", "Undetermined"};
   if (std::find(std::begin(kClasses), std::end(kClasses), classification) == std::end(kClasses))
     return Status(ErrorCode::kInvalidArgument,
@@ -342,7 +343,21 @@ Status close_incident(ResultStore& store, int64_t id, const std::string& classif
   Stmt st(store.db(), "UPDATE byoml_incidents SET Status = 'Closed', Classification = ?1, Comment = ?2, Closed = ?3, "
                       "Updated = ?3 WHERE IncidentId = ?4");
   BYOML_RETURN_IF_ERROR(st.bind(1, classification).bind(2, comment).bind(3, format_timestamp(now)).bind(4, id).run());
-  return txn->commit();
+  uint64_t pairs = 0;
+  if (classification != "Undetermined") {
+    std::vector<std::string> accounts;
+    const nlohmann::json& entities = (*inc)["Entities"];
+    if (entities.is_array())
+      for (const auto& e : entities)
+        if (e.is_object() && e.value("type", "") == "Account") accounts.push_back(e.value("value", ""));
+    auto first = parse_timestamp(text_of((*inc)["FirstAlert"])), last = parse_timestamp(text_of((*inc)["LastAlert"]));
+    if (!first || !last) return Status(ErrorCode::kCorrupt, fmt::format("incident {}: no valid FirstAlert / LastAlert", id));
+    auto marked = record_verdict(store, accounts, *first - kTicksPerDay, *last, {classification, by, now, id});
+    if (!marked) return marked.status();
+    pairs = *marked;
+  }
+  BYOML_RETURN_IF_ERROR(txn->commit());
+  return pairs;
 }
 
 Status ensure_rules_schema(ResultStore& store) {

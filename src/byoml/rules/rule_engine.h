@@ -51,8 +51,10 @@ Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std
 Result<nlohmann::json> get_incident(ResultStore& store, int64_t id);
 // Every incident's Account entities (their value, lower case) and when it was created.
 Result<std::vector<IncidentRecord>> incident_records(ResultStore& store);
-// classification: TruePositive, FalsePositive, BenignPositive, Undetermined.
-Status close_incident(ResultStore& store, int64_t id, const std::string& classification, const std::string& comment,
-                      Ticks now);
+// classification: TruePositive, FalsePositive, BenignPositive, Undetermined. All but Undetermined
+// are also the verdict on the pairs behind the incident (results/alert_state.h): those of its
+// accounts reported from a day before its first alert to its last. Returns how many pairs.
+Result<uint64_t> close_incident(ResultStore& store, int64_t id, const std::string& classification,
+                                const std::string& comment, Ticks now, const std::string& by = "");
 
 }  // namespace byoml
