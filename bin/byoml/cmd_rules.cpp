@@ -126,7 +126,35 @@ int run_incidents_cmd(const RulesArgs& a, const std::string& action) {
   if (action == "show") {
     auto inc = get_incident(*store, a.incident);
     if (!inc) return report_error(inc.status());
-    std::cout << inc->dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (a.json) {
+      std::cout << inc->dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      return kExitOk;
+    }
+    const nlohmann::json& i = *inc;
+    fmt::print("incident    {} {} {}: {}\n", cell(i["IncidentId"]), cell(i["Severity"]), cell(i["Status"]), cell(i["Title"]));
+    fmt::print("rule        {}\n", cell(i["RuleName"]));
+    fmt::print("alerts      {} from {} to {}\n", cell(i["AlertCount"]), cell(i["FirstAlert"]), cell(i["LastAlert"]));
+    if (!i["Classification"].is_null())
+      fmt::print("closed      {} as {}: {}\n", cell(i["Closed"]), cell(i["Classification"]), cell(i["Comment"]));
+    if (i["Entities"].is_array())
+      for (const auto& e : i["Entities"])
+        if (e.is_object()) fmt::print("entity      {} {} = {}\n", cell(e["type"]), cell(e["identifier"]), cell(e["value"]));
+    const nlohmann::json& ev = i["Evidence"];
+    fmt::print("\nevidence    {} pairs reported from a day before the first alert to the last, by {} runs\n",
+               ev["Pairs"].size(), ev["RunIds"].size());
+    std::vector<nlohmann::json> pairs;
+    for (const auto& p : ev["Pairs"])
+      pairs.push_back({{"Severity", p["Severity"]}, {"User", p["User"]}, {"Resource", p["Resource"]}, {"Reasons", p["Reasons"]},
+                       {"FirstReported", p["FirstReported"]}, {"Runs", p["Runs"]}, {"Verdict", p["Verdict"]},
+                       {"ReportRunId", p["ReportRunId"]}});
+    print_table(pairs, {"Severity", "User", "Resource", "Reasons", "FirstReported", "Runs", "Verdict", "ReportRunId"});
+    fmt::print("\nalerts\n");
+    std::vector<nlohmann::json> alerts;
+    for (const auto& al : i["Alerts"])
+      alerts.push_back({{"AlertId", al["AlertId"]}, {"TimeGenerated", al["TimeGenerated"]}, {"Severity", al["Severity"]},
+                        {"Rows", al["Rows"].is_array() ? al["Rows"].size() : 0}});
+    print_table(alerts, {"AlertId", "TimeGenerated", "Severity", "Rows"});
+    fmt::print("\n(--json gives everything, the alerts' rows included)\n");
     return kExitOk;
   }
   auto now = now_of(a.now);
@@ -169,7 +197,8 @@ Runner register_rules(CLI::App& app) {
   incidents->require_subcommand(1);
   auto* ls = incidents->add_subcommand("list", "Incidents, newest first");
   ls->add_option("--status", args->status, "New, Active or Closed (default: all)");
-  auto* show = incidents->add_subcommand("show", "One incident with its alerts, entities and query rows");
+  auto* show = incidents->add_subcommand(
+      "show", "One incident: its entities, the pairs behind it (resource, severity, reasons, runs, verdict) and its alerts");
   show->add_option("id", args->incident, "Incident id")->required();
   auto* close = incidents->add_subcommand("close", "Close an incident");
   close->add_option("id", args->incident, "Incident id")->required();

@@ -213,6 +213,21 @@ TEST_F(ModelCli, ScoringEveryHourRunsTheRulesAfterEachWindow) {
   // Closing needs a classification; TruePositive keeps the incident's pairs out of the next
   // training, so they stay anomalous.
   const std::string id = std::to_string(incident_list[0]["IncidentId"].get<int64_t>());
+  // The incident's evidence: the pairs of its account reported around its alerts, and their runs.
+  auto shown = run("incidents show " + id + " --json --store " + db);
+  ASSERT_EQ(shown.code, 0) << shown.out;
+  auto inc = nlohmann::json::parse(shown.out);
+  const auto& evidence = inc["Evidence"];
+  ASSERT_FALSE(evidence["Pairs"].empty()) << shown.out;
+  EXPECT_FALSE(evidence["RunIds"].empty());
+  for (const auto& p : evidence["Pairs"]) {
+    EXPECT_EQ(p["User"], inc["Entities"][0]["value"]);
+    EXPECT_TRUE(p["Reasons"].is_array());
+  }
+  auto text = run("incidents show " + id + " --store " + db);
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find(fmt::format("evidence    {} pairs", evidence["Pairs"].size())), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(evidence["Pairs"][0]["Resource"].get<std::string>()), std::string::npos) << text.out;
   EXPECT_EQ(run("incidents close " + id + " --store " + db).code, 2) << "a classification is required";
   auto closed = run("incidents close " + id + " --classification TruePositive --by alice --store " + db);
   ASSERT_EQ(closed.code, 0) << closed.out;

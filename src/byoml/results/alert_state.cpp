@@ -130,16 +130,40 @@ Status apply_alert_plan(ResultStore& store, const AlertPlan& plan) {
   return {};
 }
 
+// The pairs of one account reported within a span (?1 account, ?2 from, ?3 to).
+constexpr const char* kReportedWithin = "lower(\"User\") = lower(?1) AND LastReported >= ?2 AND FirstReported <= ?3";
+
+Result<std::vector<nlohmann::json>> reported_pairs(ResultStore& store, const std::vector<std::string>& accounts, Ticks from,
+                                                   Ticks to) {
+  // Read only: a store without alert state has no pairs (and is not migrated for asking).
+  auto exists = Stmt(store.db(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'byoml_alert_state'").rows();
+  if (!exists) return exists.status();
+  if (exists->empty()) return std::vector<nlohmann::json>();
+  Stmt find(store.db(), fmt::format("SELECT * FROM byoml_alert_state WHERE {} ORDER BY Severity DESC, \"User\", Resource",
+                                    kReportedWithin));
+  std::vector<nlohmann::json> out;
+  for (const auto& account : accounts) {
+    auto rows = find.bind(1, account).bind(2, format_timestamp(from)).bind(3, format_timestamp(to)).rows();
+    if (!rows) return rows.status();
+    for (auto& r : *rows) {
+      if (r["Reasons"].is_string()) r["Reasons"] = nlohmann::json::parse(r["Reasons"].get<std::string>(), nullptr, false);
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
 Result<uint64_t> record_verdict(ResultStore& store, const std::vector<std::string>& accounts, Ticks from, Ticks to,
                                 const Verdict& verdict) {
   BYOML_RETURN_IF_ERROR(ensure_schema(store));
-  Stmt mark(store.db(), "UPDATE byoml_alert_state SET Verdict = ?1, VerdictBy = ?2, VerdictAt = ?3, VerdictIncident = ?4 "
-                        "WHERE lower(\"User\") = lower(?5) AND LastReported >= ?6 AND FirstReported <= ?7");
+  Stmt mark(store.db(), fmt::format("UPDATE byoml_alert_state SET Verdict = ?4, VerdictBy = ?5, VerdictAt = ?6, "
+                                    "VerdictIncident = ?7 WHERE {}",
+                                    kReportedWithin));
   uint64_t pairs = 0;
   for (const auto& account : accounts) {
-    BYOML_RETURN_IF_ERROR(mark.bind(1, verdict.verdict).bind(2, verdict.by).bind(3, format_timestamp(verdict.at))
-                              .bind(4, verdict.incident).bind(5, account).bind(6, format_timestamp(from))
-                              .bind(7, format_timestamp(to)).run());
+    BYOML_RETURN_IF_ERROR(mark.bind(1, account).bind(2, format_timestamp(from)).bind(3, format_timestamp(to))
+                              .bind(4, verdict.verdict).bind(5, verdict.by).bind(6, format_timestamp(verdict.at))
+                              .bind(7, verdict.incident).run());
     pairs += static_cast<uint64_t>(sqlite3_changes(store.db()));
   }
   return pairs;

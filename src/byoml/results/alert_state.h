@@ -50,6 +50,10 @@ struct Verdict {
 };
 Result<uint64_t> record_verdict(ResultStore& store, const std::vector<std::string>& accounts, Ticks from, Ticks to,
                                 const Verdict& verdict);
+// The pairs of `accounts` reported between `from` and `to`, in any results table: what an
+// incident of those accounts rests on (state rows, most severe first).
+Result<std::vector<nlohmann::json>> reported_pairs(ResultStore& store, const std::vector<std::string>& accounts, Ticks from,
+                                                   Ticks to);
 // The pairs (tenant, user, resource) of a results table judged TruePositive, sorted.
 Result<std::vector<std::array<std::string, 3>>> confirmed_pairs(ResultStore& store, const std::string& table);
 

@@ -310,6 +310,31 @@ Result<std::vector<IncidentRecord>> incident_records(ResultStore& store) {
   return out;
 }
 
+namespace {
+
+// What an incident rests on: its Account entities and the span from a day before its first
+// alert to its last (the pairs its alerts summarised were reported within it).
+struct IncidentSpan {
+  std::vector<std::string> accounts;
+  Ticks from = 0, to = 0;
+};
+
+Result<IncidentSpan> span_of(const nlohmann::json& inc) {
+  IncidentSpan s;
+  const nlohmann::json& entities = inc["Entities"];
+  if (entities.is_array())
+    for (const auto& e : entities)
+      if (e.is_object() && e.value("type", "") == "Account") s.accounts.push_back(e.value("value", ""));
+  auto first = parse_timestamp(text_of(inc["FirstAlert"])), last = parse_timestamp(text_of(inc["LastAlert"]));
+  if (!first || !last)
+    return Status(ErrorCode::kCorrupt, fmt::format("incident {}: no valid FirstAlert / LastAlert", text_of(inc["IncidentId"])));
+  s.from = *first - kTicksPerDay;
+  s.to = *last;
+  return s;
+}
+
+}  // namespace
+
 Result<nlohmann::json> get_incident(ResultStore& store, int64_t id) {
   BYOML_RETURN_IF_ERROR(ensure_rules_schema(store));
   Stmt st(store.db(), "SELECT * FROM byoml_incidents WHERE IncidentId = ?1");
@@ -327,6 +352,13 @@ Result<nlohmann::json> get_incident(ResultStore& store, int64_t id) {
   for (const char* k : {"Entities", "Tactics"})
     if (inc[k].is_string()) inc[k] = nlohmann::json::parse(inc[k].get<std::string>(), nullptr, false);
   inc.erase("GroupKey");
+  auto span = span_of(inc);
+  if (!span) return span.status();
+  auto pairs = reported_pairs(store, span->accounts, span->from, span->to);
+  if (!pairs) return pairs.status();
+  std::set<std::string> runs;
+  for (const auto& p : *pairs) runs.insert(text_of(p["ReportRunId"]));
+  inc["Evidence"] = {{"Pairs", *pairs}, {"RunIds", runs}};
   return inc;
 }
 
@@ -345,14 +377,9 @@ Result<uint64_t> close_incident(ResultStore& store, int64_t id, const std::strin
   BYOML_RETURN_IF_ERROR(st.bind(1, classification).bind(2, comment).bind(3, format_timestamp(now)).bind(4, id).run());
   uint64_t pairs = 0;
   if (classification != "Undetermined") {
-    std::vector<std::string> accounts;
-    const nlohmann::json& entities = (*inc)["Entities"];
-    if (entities.is_array())
-      for (const auto& e : entities)
-        if (e.is_object() && e.value("type", "") == "Account") accounts.push_back(e.value("value", ""));
-    auto first = parse_timestamp(text_of((*inc)["FirstAlert"])), last = parse_timestamp(text_of((*inc)["LastAlert"]));
-    if (!first || !last) return Status(ErrorCode::kCorrupt, fmt::format("incident {}: no valid FirstAlert / LastAlert", id));
-    auto marked = record_verdict(store, accounts, *first - kTicksPerDay, *last, {classification, by, now, id});
+    auto span = span_of(*inc);
+    if (!span) return span.status();
+    auto marked = record_verdict(store, span->accounts, span->from, span->to, {classification, by, now, id});
     if (!marked) return marked.status();
     pairs = *marked;
   }

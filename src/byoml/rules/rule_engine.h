@@ -47,7 +47,9 @@ Status ensure_rules_schema(ResultStore& store);
 
 // Incidents, newest first; status "" lists all (New, Active, Closed otherwise).
 Result<std::vector<nlohmann::json>> list_incidents(ResultStore& store, const std::string& status);
-// One incident with its alerts.
+// One incident with its alerts and its evidence: the pairs of its accounts reported from a day
+// before its first alert to its last (byoml_alert_state rows: resource, severity, reasons,
+// runs, verdict) and the runs that reported them.
 Result<nlohmann::json> get_incident(ResultStore& store, int64_t id);
 // Every incident's Account entities (their value, lower case) and when it was created.
 Result<std::vector<IncidentRecord>> incident_records(ResultStore& store);
