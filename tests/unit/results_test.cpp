@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "byoml/results/alert_state.h"
 #include "byoml/results/evaluation.h"
 #include "byoml/results/result_store.h"
@@ -186,18 +188,20 @@ TEST(Evaluation, IncidentsNameLabelledAccountsSoonAfterTheirFirstAnomaly) {
 }
 
 // A pair scored every hour reaches the analyst once; again only with something new.
-TEST(AlertState, APairScoredHourlyIsReportedOnceUntilSomethingNewHappens) {
-  test::TempDir dir;
-  auto store = ResultStore::open(dir.file("r.db"));
-  ASSERT_TRUE(store) << store.status().message();
-  OutputSchema schema{"Results_CL", {{"Tenant", ColumnType::kString, ""}, {"User", ColumnType::kString, ""},
-                                     {"Resource", ColumnType::kString, ""}, {"Severity", ColumnType::kReal, ""},
-                                     {"Reasons", ColumnType::kDynamic, ""}, {"RunId", ColumnType::kString, ""}}};
-  auto row = [](const std::string& user, double severity, std::vector<std::string> reasons) {
-    return nlohmann::json{{"Tenant", "t"}, {"User", user}, {"Resource", "\\\\fs01\\hr"}, {"Severity", severity}, {"Reasons", reasons}};
-  };
-  const Ticks t0 = make_ticks(2026, 11, 2);
-  auto hour = [&](int h, std::vector<nlohmann::json> rows) {
+// A store and a results schema keyed by pair, scored hour by hour from t0.
+class AlertState : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = ResultStore::open(dir_.file("r.db"));
+    ASSERT_TRUE(opened) << opened.status().message();
+    store.emplace(std::move(opened).value());
+  }
+  static nlohmann::json row(const std::string& user, double severity, std::vector<std::string> reasons,
+                            const std::string& resource = "\\\\fs01\\hr") {
+    return nlohmann::json{{"Tenant", "t"}, {"User", user}, {"Resource", resource}, {"Severity", severity}, {"Reasons", reasons}};
+  }
+  // One scoring run at hour h: its plan, applied as the session applies it.
+  AlertPlan hour(int h, std::vector<nlohmann::json> rows) {
     auto plan = plan_alerts(*store, schema, "run-" + std::to_string(h), t0 + h * kTicksPerHour, std::move(rows));
     EXPECT_TRUE(plan) << plan.status().message();
     auto txn = store->begin_write();
@@ -205,7 +209,16 @@ TEST(AlertState, APairScoredHourlyIsReportedOnceUntilSomethingNewHappens) {
     EXPECT_TRUE(apply_alert_plan(*store, *plan));
     EXPECT_TRUE(txn->commit());
     return *plan;
-  };
+  }
+  test::TempDir dir_;
+  std::optional<ResultStore> store;
+  const OutputSchema schema{"Results_CL", {{"Tenant", ColumnType::kString, ""}, {"User", ColumnType::kString, ""},
+                                           {"Resource", ColumnType::kString, ""}, {"Severity", ColumnType::kReal, ""},
+                                           {"Reasons", ColumnType::kDynamic, ""}, {"RunId", ColumnType::kString, ""}}};
+  const Ticks t0 = make_ticks(2026, 11, 2);
+};
+
+TEST_F(AlertState, APairScoredHourlyIsReportedOnceUntilSomethingNewHappens) {
   size_t reported = 0;
   for (int h = 0; h < 24; ++h) {
     auto plan = hour(h, {row("alice", 99.0 + 0.04 * h, {"new_pair", "low_affinity"})});
@@ -236,27 +249,9 @@ TEST(AlertState, APairScoredHourlyIsReportedOnceUntilSomethingNewHappens) {
 
 // An analyst's verdict sticks to the pair: FalsePositive is not raised again, even with a new
 // reason or a far higher severity; TruePositive pairs are what the next training leaves out.
-TEST(AlertState, APairJudgedFalsePositiveIsNotRaisedAgain) {
-  test::TempDir dir;
-  auto store = ResultStore::open(dir.file("r.db"));
-  ASSERT_TRUE(store) << store.status().message();
-  OutputSchema schema{"Results_CL", {{"Tenant", ColumnType::kString, ""}, {"User", ColumnType::kString, ""},
-                                     {"Resource", ColumnType::kString, ""}, {"Severity", ColumnType::kReal, ""},
-                                     {"Reasons", ColumnType::kDynamic, ""}}};
-  auto row = [](const std::string& user, const std::string& resource, double severity, std::vector<std::string> reasons) {
-    return nlohmann::json{{"Tenant", "t"}, {"User", user}, {"Resource", resource}, {"Severity", severity}, {"Reasons", reasons}};
-  };
-  const Ticks t0 = make_ticks(2026, 11, 2);
-  auto hour = [&](int h, std::vector<nlohmann::json> rows) {
-    auto plan = plan_alerts(*store, schema, "run-" + std::to_string(h), t0 + h * kTicksPerHour, std::move(rows));
-    EXPECT_TRUE(plan) << plan.status().message();
-    auto txn = store->begin_write();
-    EXPECT_TRUE(apply_alert_plan(*store, *plan));
-    EXPECT_TRUE(txn->commit());
-    return *plan;
-  };
-  hour(0, {row("Alice", "\\\\fs01\\hr", 90, {"new_pair"}), row("bob", "\\\\fs01\\hr", 90, {"new_pair"}),
-           row("carl", "\\\\fs02\\fin", 90, {"new_pair"})});
+TEST_F(AlertState, APairJudgedFalsePositiveIsNotRaisedAgain) {
+  hour(0, {row("Alice", 90, {"new_pair"}, "\\\\fs01\\hr"), row("bob", 90, {"new_pair"}, "\\\\fs01\\hr"),
+           row("carl", 90, {"new_pair"}, "\\\\fs02\\fin")});
   {
     auto txn = store->begin_write();
     auto fp = record_verdict(*store, {"alice"}, t0, t0 + kTicksPerHour, {"FalsePositive", "ann", t0 + kTicksPerHour, 7});
@@ -268,8 +263,8 @@ TEST(AlertState, APairJudgedFalsePositiveIsNotRaisedAgain) {
         << "bob's pair was reported outside that span";
     ASSERT_TRUE(txn->commit());
   }
-  auto later = hour(5, {row("Alice", "\\\\fs01\\hr", 100, {"new_pair", "burst"}), row("bob", "\\\\fs01\\hr", 100, {"new_pair", "burst"}),
-                        row("carl", "\\\\fs02\\fin", 100, {"new_pair", "burst"})});
+  auto later = hour(5, {row("Alice", 100, {"new_pair", "burst"}, "\\\\fs01\\hr"), row("bob", 100, {"new_pair", "burst"}, "\\\\fs01\\hr"),
+                        row("carl", 100, {"new_pair", "burst"}, "\\\\fs02\\fin")});
   EXPECT_EQ(later.dismissed, 1u);
   ASSERT_EQ(later.report.size(), 2u) << "bob (no verdict) and carl (a true positive) are raised again";
   EXPECT_EQ(later.report[0]["User"], "bob");

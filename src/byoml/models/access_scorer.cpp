@@ -392,10 +392,9 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
     if (s.score >= threshold) s.reasons |= kReasonLowAffinity;
     if (o_.allowlist && o_.allowlist->matches(AllowAction::kSkipResult, pairs[i].user, pairs[i].resource))
       s.reasons |= kReasonAllowlisted;
-    // A closed group's resource opened by someone outside the group counts from a normal day's
-    // median new pair up.
-    // Only an account the model knows is known to be outside the group (a new hire may be joining
-    // it); a share no person used, only service accounts, is the most closed of all.
+    // A closed group's resource opened from outside the group counts from a normal day's median
+    // new pair up. Only an account the model knows is known to be outside (a new hire may be
+    // joining the group); a share no person used, only service accounts, is the most closed.
     const bool exclusive = o_.exclusive_users > 0 && s.resource >= 0 && s.resource < m_.resource_factors.rows() &&
                            s.user >= 0 && s.user < m_.user_factors.rows() && !s.seen_in_training &&
                            group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users);
