@@ -10,6 +10,7 @@ struct Mapper {
   FieldMapping m;
   Vocabulary v;
   EventBatch out;
+  MapScratch scratch;
   MapError err;
   explicit Mapper(MappingSpec spec) : m(FieldMapping::compile(spec).value()) { out.set_extra_count(m.extra_count()); }
   MapOutcome map(std::initializer_list<std::pair<const char*, const char*>> kv, EventFilter filter = {}) {
@@ -18,7 +19,7 @@ struct Mapper {
       int s = m.slot_of(k);
       if (s >= 0) f.set(s, val, ValueKind::kString);
     }
-    return m.apply(f, filter, v, out, err);
+    return m.apply(f, filter, v, out, scratch, err);
   }
 };
 
@@ -98,7 +99,7 @@ TEST(FieldMapping, WrongTypesAreRejected) {
   f.set(x.m.slot_of("TimeGenerated"), "2021-01-05T00:00:00Z", ValueKind::kString);
   f.set(x.m.slot_of("EventID"), "5140", ValueKind::kNumber);
   f.set(x.m.slot_of("Account"), {}, ValueKind::kComposite);
-  EXPECT_EQ(x.m.apply(f, {}, x.v, x.out, x.err), MapOutcome::kRejected);
+  EXPECT_EQ(x.m.apply(f, {}, x.v, x.out, x.scratch, x.err), MapOutcome::kRejected);
   EXPECT_EQ(x.err.kind, "wrong_type");
   EXPECT_EQ(x.err.field, "Account");
 }

@@ -73,4 +73,14 @@ inline void assign_ascii_lower(std::string& out, std::string_view s) {
   }
 }
 
+// a == b with ASCII A-Z taken as a-z; `lower` must be lowercase already.
+inline bool ascii_lower_equals(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char c = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + ('a' - 'A')) : a[i];
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace byoml

@@ -121,6 +121,21 @@ void EventBatch::append_row(const EventBatch& o, size_t r) {
   for (size_t c = 0; c < extra.size(); ++c) extra[c].push_back(o.extra[c][r]);
 }
 
+void EventBatch::append_rows(const EventBatch& o, size_t begin, size_t end) {
+  BYOML_CHECK(o.extra.size() == extra.size() && begin <= end && end <= o.size());
+  auto add = [&](auto& to, const auto& from) { to.insert(to.end(), from.begin() + begin, from.begin() + end); };
+  add(time, o.time);
+  add(tenant, o.tenant);
+  add(user, o.user);
+  add(account_type, o.account_type);
+  add(machine, o.machine);
+  add(resource, o.resource);
+  add(source_ip, o.source_ip);
+  add(event_id, o.event_id);
+  add(record_id, o.record_id);
+  for (size_t c = 0; c < extra.size(); ++c) add(extra[c], o.extra[c]);
+}
+
 std::vector<std::vector<uint32_t>> partition_rows(const EventBatch& batch, const Vocabulary& vocab,
                                                   PartitionKey key, uint32_t parts) {
   std::vector<std::vector<uint32_t>> out;

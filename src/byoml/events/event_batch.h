@@ -65,6 +65,8 @@ struct EventBatch {
   void set_extra_count(size_t n) { extra.resize(n); }
   // Appends row `row` of `other` (same extra layout).
   void append_row(const EventBatch& other, size_t row);
+  // Appends rows [begin, end) of `other` (same extra layout).
+  void append_rows(const EventBatch& other, size_t begin, size_t end);
 };
 
 enum class PartitionKey { kTenant, kUserHash };

@@ -1,7 +1,6 @@
 #include "byoml/events/field_mapping.h"
 
 #include "byoml/common/bytes.h"
-#include "byoml/events/vocabulary_map.h"
 
 #include <fmt/format.h>
 
@@ -138,8 +137,8 @@ std::vector<bool> FieldMapping::string_extras() const {
   return out;
 }
 
-bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& out, std::string_view& source,
-                           ValueKind& kind, MapError& error) const {
+bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
+                           std::string_view& source, ValueKind& kind, MapError& error) const {
   for (const auto& alt : rule.alternatives) {
     if (alt.field >= 0) {
       const FieldValue& v = f.get(alt.field);
@@ -149,17 +148,21 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
         return false;
       }
       if (is_placeholder(v.text)) continue;
-      if (rule.lowercase) assign_ascii_lower(out, v.text);
-      else out.assign(v.text);
+      if (rule.lowercase) {
+        assign_ascii_lower(buffer, v.text);
+        out = buffer;
+      } else {
+        out = v.text;
+      }
       source = alt.label;
       kind = v.kind;
       return true;
     }
-    out.clear();
+    buffer.clear();
     bool complete = true;
     for (const auto& part : alt.parts) {
       if (part.slot < 0) {
-        out += part.literal;
+        buffer += part.literal;
         continue;
       }
       const FieldValue& v = f.get(part.slot);
@@ -171,12 +174,13 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
         complete = false;
         break;
       }
-      out += v.text;
+      buffer += v.text;
     }
     if (!complete) continue;
+    if (rule.lowercase) assign_ascii_lower(buffer, buffer);
+    out = buffer;
     source = alt.label;
     kind = ValueKind::kString;
-    if (rule.lowercase) assign_ascii_lower(out, out);
     return true;
   }
   if (!rule.default_value.empty()) {
@@ -188,47 +192,45 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
   return false;
 }
 
-MapOutcome FieldMapping::map(const RecordFields& f, const EventFilter& filter, const Vocabulary& vocab,
-                             MappedEvent& ev, MapError& error) const {
+MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
+                               MapScratch& sc, MapError& error) const {
   error.kind.clear();  // what resolve() looks at; the rest is set with it
-  std::string_view source;
+  std::string_view source, s;
   ValueKind kind = ValueKind::kAbsent;
-  std::string& s = ev.scratch;
 
-  ev.event_id = 0;
-  if (resolve(event_id_, f, s, source, kind, error)) {
+  uint32_t event_id = 0;
+  if (resolve(event_id_, f, sc.other, s, source, kind, error)) {
     uint64_t v = 0;
     if (kind == ValueKind::kBool || !parse_uint(s, v) || v > UINT32_MAX) {
       error = {"bad_value", std::string(source), fmt::format("expected an event id (integer), got \"{}\"", shown(s))};
       return MapOutcome::kRejected;
     }
-    ev.event_id = static_cast<uint32_t>(v);
+    event_id = static_cast<uint32_t>(v);
   } else if (!error.kind.empty()) {
     return MapOutcome::kRejected;
   }
   if (!filter.event_ids.empty() &&
-      std::find(filter.event_ids.begin(), filter.event_ids.end(), ev.event_id) == filter.event_ids.end())
+      std::find(filter.event_ids.begin(), filter.event_ids.end(), event_id) == filter.event_ids.end())
     return MapOutcome::kFilteredOut;
 
-  if (!resolve(time_, f, s, source, kind, error)) {
+  if (!resolve(time_, f, sc.other, s, source, kind, error)) {
     if (error.kind.empty()) error = {"missing_field", time_.alternatives.front().label, "missing: the event has no time field"};
     return MapOutcome::kRejected;
   }
-  auto t = parse_timestamp(s);
-  if (!t) {
-    error = {"bad_value", std::string(source), t.status().message()};
+  auto time = parse_timestamp(s);
+  if (!time) {
+    error = {"bad_value", std::string(source), time.status().message()};
     return MapOutcome::kRejected;
   }
-  if (!filter.window.contains(*t)) return MapOutcome::kOutsideWindow;
-  ev.time = *t;
+  if (!filter.window.contains(*time)) return MapOutcome::kOutsideWindow;
 
   bool in_scope = scope_event_ids_.empty() ||
-                  std::binary_search(scope_event_ids_.begin(), scope_event_ids_.end(), ev.event_id);
+                  std::binary_search(scope_event_ids_.begin(), scope_event_ids_.end(), event_id);
 
   // Resolves a string field; a missing required one is an error, another is left empty.
-  auto text = [&](const Rule& rule, bool required, const char* logical, std::string& out) -> bool {
-    if (resolve(rule, f, out, source, kind, error)) return true;
-    out.clear();
+  auto text = [&](const Rule& rule, bool required, const char* logical, MapScratch::StringField k) -> bool {
+    if (resolve(rule, f, sc.built[k], sc.text[k], source, kind, error)) return true;
+    sc.text[k] = {};
     if (!error.kind.empty()) return false;
     if (required && in_scope) {
       error = {"missing_field", rule.alternatives.empty() ? logical : rule.alternatives.front().label,
@@ -237,116 +239,91 @@ MapOutcome FieldMapping::map(const RecordFields& f, const EventFilter& filter, c
     }
     return true;
   };
-  if (!text(tenant_, require_tenant_, "tenant", ev.text[MappedEvent::kTenant])) return MapOutcome::kRejected;
-  if (!text(user_, require_user_, "user", ev.text[MappedEvent::kUser])) return MapOutcome::kRejected;
-  const std::string& machine = ev.text[MappedEvent::kMachine];
-  if (!text(machine_, require_machine_, "machine", ev.text[MappedEvent::kMachine])) return MapOutcome::kRejected;
-  std::string& resource = ev.text[MappedEvent::kResource];
-  if (!text(resource_, require_resource_, "resource", resource)) return MapOutcome::kRejected;
+  if (!text(tenant_, require_tenant_, "tenant", MapScratch::kTenant) ||
+      !text(user_, require_user_, "user", MapScratch::kUser) ||
+      !text(machine_, require_machine_, "machine", MapScratch::kMachine) ||
+      !text(resource_, require_resource_, "resource", MapScratch::kResource))
+    return MapOutcome::kRejected;
+  std::string_view machine = sc.text[MapScratch::kMachine];
+  std::string_view& resource = sc.text[MapScratch::kResource];
   if (scope_ == ResourceScope::kMachineShare && !resource.empty() && !machine.empty()) {
-    if (resource.rfind("\\\\*\\", 0) == 0) resource.replace(2, 1, machine);
-    else if (resource.rfind("\\\\", 0) != 0) resource.insert(0, 1, '\\').insert(0, machine);
+    if (resource.starts_with("\\\\*\\")) {
+      sc.joined.assign("\\\\").append(machine).append(resource.substr(3));
+      resource = sc.joined;
+    } else if (!resource.starts_with("\\\\")) {
+      sc.joined.assign(machine).append(1, '\\').append(resource);
+      resource = sc.joined;
+    }
   }
-  if (!text(source_ip_, false, "source_ip", ev.text[MappedEvent::kSourceIp])) return MapOutcome::kRejected;
+  if (!text(source_ip_, false, "source_ip", MapScratch::kSourceIp)) return MapOutcome::kRejected;
 
-  ev.type = AccountType::kUnknown;
-  if (resolve(account_type_, f, s, source, kind, error)) {
-    assign_ascii_lower(s, s);
-    if (s == "user") ev.type = AccountType::kUser;
-    else if (s == "machine") ev.type = AccountType::kMachine;
+  AccountType type = AccountType::kUnknown;
+  if (resolve(account_type_, f, sc.other, s, source, kind, error)) {
+    if (ascii_lower_equals(s, "user")) type = AccountType::kUser;
+    else if (ascii_lower_equals(s, "machine")) type = AccountType::kMachine;
   } else if (!error.kind.empty()) {
     return MapOutcome::kRejected;
   }
-  const std::string& user = ev.text[MappedEvent::kUser];
-  if (ev.type == AccountType::kUnknown && !user.empty())
-    ev.type = user.back() == '$' ? AccountType::kMachine : AccountType::kUser;
+  std::string_view user = sc.text[MapScratch::kUser];
+  if (type == AccountType::kUnknown && !user.empty()) type = user.back() == '$' ? AccountType::kMachine : AccountType::kUser;
 
-  ev.record_id = {};
-  if (resolve(record_id_, f, s, source, kind, error)) ev.record_id = RecordId::from_text(s);
+  RecordId record_id;
+  if (resolve(record_id_, f, sc.other, s, source, kind, error)) record_id = RecordId::from_text(s);
   else if (!error.kind.empty()) return MapOutcome::kRejected;
 
-  ev.extras.resize(extras_.size());
-  ev.extra_text.resize(extras_.size());
-  ev.extra_hash.resize(extras_.size());
+  sc.extras.resize(extras_.size());
+  sc.extra_built.resize(extras_.size());
+  sc.extra_text.resize(extras_.size());
   for (size_t i = 0; i < extras_.size(); ++i) {
     const Extra& e = extras_[i];
-    std::string& out = ev.extra_text[i];
-    ev.extras[i] = 0;
-    if (!resolve(e.rule, f, out, source, kind, error)) {
-      out.clear();
+    std::string_view& t = sc.extra_text[i];
+    sc.extras[i] = 0;
+    if (!resolve(e.rule, f, sc.extra_built[i], t, source, kind, error)) {
+      t = {};
       if (!error.kind.empty()) return MapOutcome::kRejected;
       continue;
     }
     if (e.type == ExtraType::kString) continue;
-    if (!parse_uint(out, ev.extras[i])) {
+    if (!parse_uint(t, sc.extras[i])) {
       // Events the template does not model keep going: their extras are never used.
-      if (!in_scope) {
-        ev.extras[i] = 0;
-        out.clear();
-        continue;
+      if (in_scope) {
+        error = {"bad_value", std::string(source), fmt::format("expected a number (decimal or 0x-hex), got \"{}\"", shown(t))};
+        return MapOutcome::kRejected;
       }
-      error = {"bad_value", std::string(source), fmt::format("expected a number (decimal or 0x-hex), got \"{}\"", shown(out))};
-      return MapOutcome::kRejected;
+      sc.extras[i] = 0;
     }
-    out.clear();
   }
 
-  // Start fetching the table slots intern() will look at, unless the pool's last string is
-  // this one (its id is then known: strings are never removed).
-  for (size_t k = 0; k < MappedEvent::kStrings; ++k) {
-    const StringPool& pool = vocab.*kVocabularyPools[k];
-    auto known = pool.last(ev.text[k]);
-    ev.known[k] = known.has_value();
-    if (known) {
-      ev.id[k] = *known;
+  // Accepted: its strings are interned (ids follow first appearance) and it is appended. The
+  // table slots of all of them are fetched first, so that their cache misses overlap.
+  std::array<uint32_t, MapScratch::kStrings> id{};
+  std::array<uint64_t, MapScratch::kStrings> hash{};
+  std::array<StringPool*, MapScratch::kStrings> pools = {&vocab.tenants, &vocab.users, &vocab.machines,
+                                                         &vocab.resources, &vocab.addresses};
+  uint32_t known = 0;
+  for (size_t k = 0; k < MapScratch::kStrings; ++k) {
+    if (auto last = pools[k]->last(sc.text[k])) {
+      id[k] = *last;
+      known |= 1u << k;
       continue;
     }
-    ev.hash[k] = stable_hash(ev.text[k]);
-    pool.prefetch(ev.hash[k]);
+    hash[k] = stable_hash(sc.text[k]);
+    pools[k]->prefetch(hash[k]);
   }
-  for (size_t i = 0; i < extras_.size(); ++i) {
-    if (extras_[i].type != ExtraType::kString) continue;
-    ev.extra_hash[i] = stable_hash(ev.extra_text[i]);
-    vocab.values.prefetch(ev.extra_hash[i]);
-  }
+  for (size_t k = 0; k < MapScratch::kStrings; ++k)
+    if (!(known >> k & 1)) id[k] = pools[k]->intern(sc.text[k], hash[k]);
+  out.time.push_back(*time);
+  out.tenant.push_back(id[MapScratch::kTenant]);
+  out.user.push_back(id[MapScratch::kUser]);
+  out.account_type.push_back(type);
+  out.machine.push_back(id[MapScratch::kMachine]);
+  out.resource.push_back(id[MapScratch::kResource]);
+  out.source_ip.push_back(id[MapScratch::kSourceIp]);
+  out.event_id.push_back(event_id);
+  out.record_id.push_back(record_id);
+  for (size_t i = 0; i < extras_.size(); ++i)
+    out.extra[i].push_back(extras_[i].type == ExtraType::kString ? vocab.values.intern(sc.extra_text[i]) : sc.extras[i]);
   return MapOutcome::kAppended;
-}
-
-void FieldMapping::intern(std::span<MappedEvent> events, Vocabulary& vocab) const {
-  // Two passes: the first finds each string's slot (fetched by map()) and starts fetching the
-  // stored text it points to; the second compares and interns, in order.
-  for (const auto& ev : events)
-    for (size_t k = 0; k < MappedEvent::kStrings; ++k)
-      if (!ev.known[k]) (vocab.*kVocabularyPools[k]).prefetch_text(ev.hash[k]);
-  for (auto& ev : events) {
-    for (size_t k = 0; k < MappedEvent::kStrings; ++k)
-      if (!ev.known[k]) ev.id[k] = (vocab.*kVocabularyPools[k]).intern(ev.text[k], ev.hash[k]);
-    for (size_t i = 0; i < extras_.size(); ++i)
-      if (extras_[i].type == ExtraType::kString) ev.extras[i] = vocab.values.intern(ev.extra_text[i], ev.extra_hash[i]);
-  }
-}
-
-void FieldMapping::append(const MappedEvent& ev, EventBatch& out) const {
-  out.time.push_back(ev.time);
-  out.tenant.push_back(ev.id[MappedEvent::kTenant]);
-  out.user.push_back(ev.id[MappedEvent::kUser]);
-  out.account_type.push_back(ev.type);
-  out.machine.push_back(ev.id[MappedEvent::kMachine]);
-  out.resource.push_back(ev.id[MappedEvent::kResource]);
-  out.source_ip.push_back(ev.id[MappedEvent::kSourceIp]);
-  out.event_id.push_back(ev.event_id);
-  out.record_id.push_back(ev.record_id);
-  for (size_t i = 0; i < extras_.size(); ++i) out.extra[i].push_back(ev.extras[i]);
-}
-
-MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
-                               MapError& error) {
-  MappedEvent ev;
-  MapOutcome outcome = map(f, filter, vocab, ev, error);
-  if (outcome != MapOutcome::kAppended) return outcome;
-  intern({&ev, 1}, vocab);
-  append(ev, out);
-  return outcome;
 }
 
 }  // namespace byoml

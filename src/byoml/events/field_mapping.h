@@ -5,7 +5,6 @@
 #pragma once
 
 #include <array>
-#include <span>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -83,23 +82,19 @@ class RecordFields {
 
 enum class MapOutcome { kAppended, kFilteredOut, kOutsideWindow, kRejected };
 
-// A record mapped to an event whose strings are not interned yet (FieldMapping::map). Interning
-// is left to FieldMapping::intern over many events at once, so that their hash-table lookups
-// overlap instead of waiting on memory one by one.
-struct MappedEvent {
+// What FieldMapping::apply builds while it maps a record: the text of fields that are not used
+// as they stand (lowercased, joined from several fields). One per thread, kept across records
+// so that its buffers are reused.
+class MapScratch {
+ private:
+  friend class FieldMapping;
   enum StringField { kTenant, kUser, kMachine, kResource, kSourceIp, kStrings };
-  Ticks time = 0;
-  uint32_t event_id = 0;
-  AccountType type = AccountType::kUnknown;
-  RecordId record_id;
-  std::array<std::string, kStrings> text;  // "" when absent (id 0)
-  std::array<uint64_t, kStrings> hash{};
-  std::array<uint32_t, kStrings> id{};     // set by intern(), or by map() when known
-  std::array<bool, kStrings> known{};      // the id was known when mapped
-  std::vector<uint64_t> extras;            // numbers, and ids of string extras once interned
-  std::vector<std::string> extra_text;     // string extras, per column ("" for number columns)
-  std::vector<uint64_t> extra_hash;
-  std::string scratch;
+  std::array<std::string, kStrings> built;
+  std::array<std::string_view, kStrings> text;  // in the record, or in `built`
+  std::vector<std::string> extra_built;
+  std::vector<std::string_view> extra_text;
+  std::vector<uint64_t> extras;
+  std::string other, joined;
 };
 
 // A failed mapping: which source field and why (e.g. field "TimeGenerated": invalid time ...).
@@ -128,17 +123,10 @@ class FieldMapping {
   // Per extra column: true when it holds ids in Vocabulary::values, false for numbers.
   std::vector<bool> string_extras() const;
 
-  // Maps a record to `event` (kAppended), or says why not; kRejected fills `error`. The
-  // vocabulary is only read, to start fetching the table slots intern() will need.
-  MapOutcome map(const RecordFields& fields, const EventFilter& filter, const Vocabulary& vocab, MappedEvent& event,
-                 MapError& error) const;
-  // Interns the strings of mapped events, in order (ids follow first appearance).
-  void intern(std::span<MappedEvent> events, Vocabulary& vocab) const;
-  // Appends an interned event.
-  void append(const MappedEvent& event, EventBatch& out) const;
-  // map, intern and append, for one record.
+  // Maps a record to an event appended to `out` (kAppended), or says why not; kRejected fills
+  // `error`. Only an appended event's strings are interned.
   MapOutcome apply(const RecordFields& fields, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
-                   MapError& error);
+                   MapScratch& scratch, MapError& error) const;
 
  private:
   struct Part {
@@ -164,10 +152,11 @@ class FieldMapping {
     return (k.size() * 31 + static_cast<unsigned char>(k.front()) * 7 + static_cast<unsigned char>(k.back())) & 255;
   }
   Result<Rule> compile_rule(const FieldRule& rule, const char* logical);
-  // Resolves a rule to text in `out`. Returns false when no alternative matched; sets
-  // `source` to the label of the alternative used.
-  bool resolve(const Rule& rule, const RecordFields& f, std::string& scratch, std::string_view& source,
-               ValueKind& kind, MapError& error) const;
+  // Resolves a rule to its text in `out`: a field's own text when it is used as it stands,
+  // else built in `buffer`. Returns false when no alternative matched; sets `source` to the
+  // label of the alternative used.
+  bool resolve(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
+               std::string_view& source, ValueKind& kind, MapError& error) const;
 
   std::array<std::vector<std::pair<std::string, int>>, 256> buckets_;
   std::vector<std::string> keys_;

@@ -80,11 +80,6 @@ bool same(const char* text, uint32_t size, std::string_view s) {
 }
 }  // namespace
 
-void StringPool::prefetch_text(uint64_t h) const {
-  for (uint64_t i = h & mask_; slots_[i].id1 != 0; i = (i + 1) & mask_)
-    if (slots_[i].hash == h) return __builtin_prefetch(slots_[i].text);
-}
-
 std::optional<uint32_t> StringPool::find(std::string_view s) const {
   uint64_t h = stable_hash(s);
   for (uint64_t i = h & mask_; slots_[i].id1 != 0; i = (i + 1) & mask_)

@@ -25,10 +25,8 @@ class StringPool {
   // `h` must be stable_hash(s) (a worker's pool computed it already).
   uint32_t intern(std::string_view s, uint64_t h);
   std::optional<uint32_t> find(std::string_view s) const;
-  // Start fetching what intern(s, h) will read: the slot, then (once the slot has arrived) the
-  // text it points to. Interning many strings, issuing these first lets the misses overlap.
+  // Starts fetching the table slot intern(s, h) will read first, so that several misses overlap.
   void prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & mask_]); }
-  void prefetch_text(uint64_t h) const;
   std::string_view str(uint32_t id) const { return strings_[id]; }
   uint64_t hash(uint32_t id) const { return hashes_[id]; }
   // The id of the string interned last, when `s` is that string (consecutive events often

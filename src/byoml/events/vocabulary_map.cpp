@@ -23,21 +23,20 @@ void VocabularyMap::add(const NewStrings& fresh, Vocabulary& shared) {
   }
 }
 
-void VocabularyMap::append_row(const EventBatch& from, size_t r, EventBatch& to) const {
-  BYOML_CHECK(from.extra.size() == string_extras_.size() && to.extra.size() == from.extra.size());
-  to.time.push_back(from.time[r]);
-  to.tenant.push_back(ids_[0][from.tenant[r]]);
-  to.user.push_back(ids_[1][from.user[r]]);
-  to.account_type.push_back(from.account_type[r]);
-  to.machine.push_back(ids_[2][from.machine[r]]);
-  to.resource.push_back(ids_[3][from.resource[r]]);
-  to.source_ip.push_back(ids_[4][from.source_ip[r]]);
-  to.event_id.push_back(from.event_id[r]);
-  to.record_id.push_back(from.record_id[r]);
-  for (size_t c = 0; c < from.extra.size(); ++c) {
-    uint64_t v = from.extra[c][r];
-    to.extra[c].push_back(string_extras_[c] ? ids_[5][v] : v);
-  }
+void VocabularyMap::translate(EventBatch& rows) const {
+  if (rows.empty()) return;  // an object's last piece may carry only its counts
+  BYOML_CHECK(rows.extra.size() == string_extras_.size());
+  auto map = [](std::vector<uint32_t>& column, const std::vector<uint32_t>& ids) {
+    for (uint32_t& id : column) id = ids[id];
+  };
+  map(rows.tenant, ids_[0]);
+  map(rows.user, ids_[1]);
+  map(rows.machine, ids_[2]);
+  map(rows.resource, ids_[3]);
+  map(rows.source_ip, ids_[4]);
+  for (size_t c = 0; c < rows.extra.size(); ++c)
+    if (string_extras_[c])
+      for (uint64_t& v : rows.extra[c]) v = ids_[5][v];
 }
 
 }  // namespace byoml

@@ -42,8 +42,8 @@ class VocabularyMap {
   explicit VocabularyMap(std::vector<bool> string_extras) : string_extras_(std::move(string_extras)) {}
   // Interns the new strings into `shared`, in order; call with every handover, in order.
   void add(const NewStrings& fresh, Vocabulary& shared);
-  // Appends row `row` of `from` (local ids) to `to` (the read's ids).
-  void append_row(const EventBatch& from, size_t row, EventBatch& to) const;
+  // Turns the local ids of `rows` into the read's ids, column by column.
+  void translate(EventBatch& rows) const;
 
  private:
   std::array<std::vector<uint32_t>, kVocabularyPoolCount> ids_;

@@ -25,18 +25,22 @@ class JsonRows {
   error_code row(ondemand::object obj, Position line, std::string_view raw, RecordFields& f, bool& message) {
     f.clear();
     message = false;
-    size_t position = 0;
+    uint32_t node = kRoot;  // where this row's keys so far lead in the tree of known shapes
     for (auto field_result : obj) {
       ondemand::field field;
       if (auto e = std::move(field_result).get(field)) return e;
       int slot;
       const char* k = field.key().raw();
       const char* close = nullptr;  // the key's closing quote, when it has no escapes
-      // Rows of one source have the same keys in the same order: the key met at this place
-      // last time is tried first, which saves the scan for the closing quote and the lookup.
-      if (position < shape_.size() && shape_[position].matches(k)) {
-        slot = shape_[position].slot;
-        close = k + shape_[position].key.size();
+      // Rows of one source have a few shapes (one per event id, say), each with the same keys
+      // in the same order: the keys that followed this row's keys before are tried first,
+      // which saves the scan for the closing quote and the lookup.
+      uint32_t known = node == kNone ? kNone : shapes_[node].first_child;
+      while (known != kNone && !shapes_[known].matches(k)) known = shapes_[known].next_sibling;
+      if (known != kNone) {
+        slot = shapes_[known].slot;
+        close = k + shapes_[known].key.size();
+        node = known;
       } else {
         // Keys are almost never escaped: take the raw bytes up to the closing quote (stage 1
         // has already found it) and unescape only when a backslash shows up.
@@ -60,12 +64,8 @@ class JsonRows {
           }
         }
         slot = ctx_.mapping().slot_of(key);
-        if (plain && !records_key && position < kShapeFields) {
-          if (shape_.size() <= position) shape_.resize(position + 1);
-          shape_[position] = {std::string(key), slot};
-        }
+        node = plain && !records_key ? learn(node, key, slot) : kNone;
       }
-      ++position;
       // An unmapped string needs no look: stage 1 has checked it. In compact JSON its opening
       // quote follows the colon right after the key.
       if (slot < 0 && close != nullptr && close[1] == ':' && close[2] == '"') continue;
@@ -134,17 +134,30 @@ class JsonRows {
     return SUCCESS;
   }
 
-  // A key as last seen at one place in a row (never "records", which is not a field).
-  struct KnownKey {
+  // The keys of the rows seen so far, as a tree: a node's children are the keys that followed
+  // its path of keys (never "records", which is not a field). Bounded: past kShapeKeys keys,
+  // new shapes take the slow path.
+  struct ShapeKey {
     std::string key;
     int slot = -1;
+    uint32_t first_child = kNone, next_sibling = kNone;
     // `k` points at a raw key in the padded input: its bytes up to the closing quote.
     bool matches(const char* k) const {
       size_t n = key.size();
       return k[n] == '"' && same_bytes(k, key.data(), n);
     }
   };
-  static constexpr size_t kShapeFields = 256;
+  static constexpr uint32_t kRoot = 0, kNone = UINT32_MAX;
+  static constexpr size_t kShapeKeys = 4096;
+
+  // Adds `key` after `node` (kNone: the row has left the known shapes); returns its node.
+  uint32_t learn(uint32_t node, std::string_view key, int slot) {
+    if (node == kNone || shapes_.size() >= kShapeKeys) return kNone;
+    auto added = static_cast<uint32_t>(shapes_.size());
+    shapes_.push_back({std::string(key), slot, kNone, shapes_[node].first_child});
+    shapes_[node].first_child = added;
+    return added;
+  }
 
   static error_code check_scalar(ondemand::value& v, ondemand::json_type type) {
     switch (type) {
@@ -167,7 +180,7 @@ class JsonRows {
   }
 
   ReadContext& ctx_;
-  std::vector<KnownKey> shape_;
+  std::vector<ShapeKey> shapes_{1};  // [kRoot]: before the first key
 };
 
 // What went wrong with a line, in words and as a kind. simdjson reports an unbalanced or cut

@@ -160,7 +160,8 @@ void decode_in_parallel(const std::vector<InputFile>& files, ReadAhead& ahead, R
       size_t w = 0;
       Piece p = pool.next(i, w);
       maps[w].add(p.strings, ctx.vocabulary());
-      ctx.append_rows(p.rows, maps[w]);
+      maps[w].translate(p.rows);
+      ctx.append_rows(p.rows);
       for (auto& r : p.rejects) ctx.rejects().add(std::move(r));
       if (!p.last) continue;
       ctx.stats().absorb(std::move(p.stats));

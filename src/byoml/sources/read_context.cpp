@@ -48,7 +48,7 @@ std::vector<ParamSpec> reader_param_specs() { return reader_params().specs(); }
 
 ReadOptions read_options_from(const ParamSet& p) { return reader_params().bind(p); }
 
-ReadContext::ReadContext(FieldMapping& mapping, Vocabulary& vocab, ReadOptions options, RejectLog& rejects,
+ReadContext::ReadContext(const FieldMapping& mapping, Vocabulary& vocab, ReadOptions options, RejectLog& rejects,
                          BatchSink sink)
     : mapping_(mapping), vocab_(vocab), options_(std::move(options)), rejects_(rejects), sink_(std::move(sink)) {
   batch_.set_extra_count(mapping_.extra_count());
@@ -68,12 +68,11 @@ void ReadContext::end_object(const InputObject& object, bool ok) {
 
 void ReadContext::emit(const RecordFields& fields, Position at, std::string_view raw) {
   ++stats_.records;
-  MappedEvent& event = pending_[pending_count_];
-  switch (mapping_.map(fields, options_.filter, vocab_, event, error_)) {
+  switch (mapping_.apply(fields, options_.filter, vocab_, batch_, scratch_, error_)) {
     case MapOutcome::kAppended:
       ++stats_.events;
-      stats_.newest = std::max(stats_.newest, event.time);
-      if (++pending_count_ == pending_.size()) drain();
+      stats_.newest = std::max(stats_.newest, batch_.time.back());
+      if (batch_.size() >= options_.batch_events) hand_over();
       break;
     case MapOutcome::kFilteredOut: ++stats_.filtered_out; break;
     case MapOutcome::kOutsideWindow: ++stats_.outside_window; break;
@@ -81,16 +80,6 @@ void ReadContext::emit(const RecordFields& fields, Position at, std::string_view
       record_reject({{source_, object_, at}, error_.kind, error_.field, error_.reason,
                      std::string(raw.substr(0, RejectLog::kMaxRawBytes))});
       break;
-  }
-}
-
-void ReadContext::drain() {
-  std::span<MappedEvent> events(pending_.data(), pending_count_);
-  pending_count_ = 0;
-  mapping_.intern(events, vocab_);
-  for (const auto& e : events) {
-    mapping_.append(e, batch_);
-    if (batch_.size() >= options_.batch_events) hand_over();
   }
 }
 
@@ -113,9 +102,11 @@ std::vector<Reject> ReadContext::take_rejects() {
   return std::exchange(held_, {});
 }
 
-void ReadContext::append_rows(const EventBatch& rows, const VocabularyMap& map) {
-  for (size_t i = 0; i < rows.size(); ++i) {
-    map.append_row(rows, i, batch_);
+void ReadContext::append_rows(const EventBatch& rows) {
+  for (size_t done = 0; done < rows.size();) {
+    size_t n = std::min(rows.size() - done, options_.batch_events - std::min(batch_.size(), options_.batch_events));
+    batch_.append_rows(rows, done, done + n);
+    done += n;
     if (batch_.size() >= options_.batch_events) hand_over();
   }
 }
@@ -141,10 +132,7 @@ void ReadContext::skip_file(const std::string& path, std::string reason) {
   stats_.skipped_files.push_back({path, std::move(reason)});
 }
 
-void ReadContext::flush() {
-  drain();
-  hand_over();
-}
+void ReadContext::flush() { hand_over(); }
 
 void ReadContext::hand_over() {
   if (batch_.empty() && held_.empty()) return;

@@ -70,7 +70,7 @@ using BatchSink = std::function<void(const EventBatch&)>;
 
 class ReadContext {
  public:
-  ReadContext(FieldMapping& mapping, Vocabulary& vocab, ReadOptions options, RejectLog& rejects, BatchSink sink);
+  ReadContext(const FieldMapping& mapping, Vocabulary& vocab, ReadOptions options, RejectLog& rejects, BatchSink sink);
 
   const ReadOptions& options() const { return options_; }
   const FieldMapping& mapping() const { return mapping_; }
@@ -78,9 +78,8 @@ class ReadContext {
   RejectLog& rejects() { return rejects_; }
   Vocabulary& vocabulary() { return vocab_; }
 
-  // A record's fields are complete: map and filter it now; its strings are interned and it is
-  // appended with the next few (a full batch is then handed over).
-  // `raw` is only read when the record is rejected.
+  // A record's fields are complete: it is mapped, filtered and appended (a full batch is then
+  // handed over). `raw` is only read when the record is rejected.
   // Rejects and positions name this object until the next call.
   void begin_object(const InputObject& object);
   void emit(const RecordFields& fields, Position at, std::string_view raw);
@@ -100,25 +99,22 @@ class ReadContext {
   // over too, and a flush comes early when they grow large.
   void hold_rejects() { hold_ = true; }
   std::vector<Reject> take_rejects();
-  // Appends rows a worker decoded, its ids translated by `map`, flushing full batches as emit() does.
-  void append_rows(const EventBatch& rows, const VocabularyMap& map);
+  // Appends rows a worker decoded, their ids already the read's, flushing full batches as emit() does.
+  void append_rows(const EventBatch& rows);
 
  private:
   static constexpr size_t kHeldRejectBytes = 16u << 20;
-  static constexpr size_t kPendingEvents = 16;  // mapped events interned together
   void record_reject(Reject r);  // counts a reject of a record already counted in stats_.records
-  void drain();                  // interns and appends the pending events
   void hand_over();              // the batch (and held rejects) to the sink
 
-  FieldMapping& mapping_;
+  const FieldMapping& mapping_;
   Vocabulary& vocab_;
   ReadOptions options_;
   RejectLog& rejects_;
   BatchSink sink_;
   ReadStats stats_;
   EventBatch batch_;
-  std::array<MappedEvent, kPendingEvents> pending_;
-  size_t pending_count_ = 0;
+  MapScratch scratch_;
   MapError error_;
   std::string source_, object_;
   std::optional<uint64_t> reached_;
