@@ -70,6 +70,34 @@ TEST(Hostile, AJsonDocumentIsBoundedAndItsOverlongElementIsRejectedAlone) {
   EXPECT_NE(refused->stats.skipped_files[0].reason.find("--max-document-bytes"), std::string::npos);
 }
 
+// Keys are matched a word at a time against the shapes met before, and plain values are taken
+// in place: rows that change shape, keys that differ only in their last byte or are longer than
+// the words compared, and escaped keys and values must each still land in their own field.
+TEST(Hostile, EveryValueLandsInItsFieldWhateverTheRowsShape) {
+  MappingSpec spec = test::default_mapping();
+  spec.user.sources = {"AccountNameLongerThanTheThreeWordsCompared"};
+  spec.resource.sources = {"ShareName"};
+  const std::string t = R"("TimeGenerated":"2026-11-28T10:00:00.1234567Z","EventID":5140,"Computer":"FS01")";
+  std::vector<std::string> lines = {
+      "{" + t + R"(,"AccountNameLongerThanTheThreeWordsCompared":"CONTOSO\\u0","ShareNamf":"decoy","ShareName":"S0"})",
+      "{" + t + R"(,"ShareName":"S1","AccountNameLongerThanTheThreeWordsCompared":"contoso\\u1","Extra":1})",
+      "{" + t + R"(,"AccountNameLongerThanTheThreeWordsCompareX":"decoy","AccountNameLongerThanTheThreeWordsCompared":"contoso\\u2","ShareName":"S2"})",
+      "{" + t + R"(,"AccountNameLongerThanTheThreeWordsCompared":"contoso\\u3","Share\u004eame":"S3"})",
+      "{" + t + R"(,"AccountNameLongerThanTheThreeWordsCompared":"contoso\\u4","ShareName":"S\u0034","ShareName2":"decoy"})",
+      "{" + t + R"(,"AccountNameLongerThanTheThreeWordsCompared":"contoso\\u5","ShareNamf":"decoy","ShareName":"S5"})",
+      "{" + t + R"(,"AccountNameLongerThanTheThreeWordsCompared":"contoso\\u6","ShareName":"S6\"quoted\""})",
+  };
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  test::TempDir dir;
+  auto r = read_all({dir.write("shapes.json", text)}, spec);
+  ASSERT_EQ(r->events.size(), lines.size()) << (r->rejects.samples().empty() ? "" : r->rejects.samples()[0].to_string());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(r->user(i), "contoso\\u" + std::to_string(i)) << lines[i];
+    EXPECT_EQ(r->resource(i), "fs01\\s" + std::to_string(i) + (i == 6 ? "\"quoted\"" : "")) << lines[i];
+  }
+}
+
 TEST(Hostile, InvalidJsonValuesInUnmappedFieldsAreRejectedLikeInvalidUtf8) {
   test::TempDir dir;
   std::string text = row(0) + "\n" + row(1, ",\"Other\":NaN") + "\n" + row(2, ",\"Other\":tru") + "\n" +

@@ -25,12 +25,14 @@ TEST(Bytes, LowercaseFoldsOnlyAsciiLettersForEveryByteValue) {
   std::string out;
   for (size_t shift = 0; shift < 8; ++shift) {
     std::string s = all.substr(shift) + all.substr(0, shift);
-    assign_ascii_lower(out, s);
-    EXPECT_EQ(out, plain_lower(s));
+    EXPECT_EQ(ascii_lower_into(out, s), plain_lower(s));
   }
   std::string self = "CONTOSO\\Lucas.ITO \xC3\x89VE@[`{";
-  assign_ascii_lower(self, self);  // in place
-  EXPECT_EQ(self, "contoso\\lucas.ito \xC3\x89ve@[`{");
+  EXPECT_EQ(ascii_lower_into(self, self), "contoso\\lucas.ito \xC3\x89ve@[`{");  // in place
+  EXPECT_EQ(ascii_lower_into(self, "AB"), "ab");  // a longer buffer is reused, the view is the text's size
+  EXPECT_TRUE(ascii_lower_equals("MaChInE", "machine"));
+  EXPECT_FALSE(ascii_lower_equals("MaChInE!", "machine"));
+  EXPECT_FALSE(ascii_lower_equals("\xCD", "m"));
 }
 
 TEST(Bytes, ScansAgreeWithPlainLoopsOnRandomStrings) {
@@ -41,9 +43,11 @@ TEST(Bytes, ScansAgreeWithPlainLoopsOnRandomStrings) {
     std::string a(n, ' ');
     for (char& c : a) c = alphabet[rng() % alphabet.size()];
     std::string out;
-    assign_ascii_lower(out, a);
-    ASSERT_EQ(out, plain_lower(a)) << a;
+    ASSERT_EQ(ascii_lower_into(out, a), plain_lower(a)) << a;
     ASSERT_EQ(contains_byte(a, '\\'), a.find('\\') != std::string::npos) << a;
+    // As in simdjson's padded input: the text, a quote, and padding past it.
+    std::string padded = a + '"' + std::string(8, 'x');
+    ASSERT_EQ(static_cast<size_t>(find_either_padded(padded.data(), '"', '\\') - padded.data()), a.find_first_of("\"\\") == std::string::npos ? n : a.find_first_of("\"\\")) << a;
     std::string b = a;
     if (n > 0 && rng() % 2) b[rng() % n] ^= static_cast<char>(1 + rng() % 255);
     ASSERT_EQ(same_bytes(a.data(), b.data(), n), a == b) << a << " / " << b;

@@ -12,6 +12,8 @@ TEST(Time, ParsesZeroToSevenFractionDigits) {
   EXPECT_EQ(*parse_timestamp("2021-08-02T13:06:38.3600000Z"), base + 3'600'000);
   EXPECT_EQ(*parse_timestamp("2021-08-02T13:06:38.1234567Z"), base + 1'234'567);
   EXPECT_EQ(*parse_timestamp("2021-08-02T13:06:38.123456789Z"), base + 1'234'567);  // truncated past 100 ns
+  EXPECT_EQ(*parse_timestamp("2021-08-02T13:06:38.0000001Z"), base + 1);
+  EXPECT_EQ(*parse_timestamp("2024-02-29T23:59:59.9999999Z"), make_ticks(2024, 2, 29, 23, 59, 59) + 9'999'999);
 }
 
 TEST(Time, ParsesOtherRenderings) {
@@ -27,7 +29,11 @@ TEST(Time, ParsesOtherRenderings) {
 TEST(Time, RejectsGarbageWithAReason) {
   for (const char* bad : {"", "yesterday", "2021-13-01T00:00:00Z", "2021-02-30T00:00:00Z", "2021-02-03T25:00:00Z",
                           "2021-02-03T10:00:00Zjunk", "2021-02-03X10:00", "2021-02-03T10:00:00+99:00", "13/45/2021, 1:00:00 PM",
-                          "\xff\xfe"}) {
+                          "\xff\xfe",
+                          // The export's own form, read by its fast path, with one thing wrong each.
+                          "2021-13-02T13:06:38.1234567Z", "2021-02-29T13:06:38.1234567Z", "2021-08-02T24:06:38.1234567Z",
+                          "2021-08-02T13:06:38.12a4567Z", "2021-08-02T13:0x:38.1234567Z", "2021-08-02T13:06:38.1234567z!",
+                          "2021-08-02 13:06:38.1234567ZZ"}) {
     auto r = parse_timestamp(bad);
     ASSERT_FALSE(r.is_ok()) << bad;
     EXPECT_NE(r.status().message().find("invalid time"), std::string::npos);

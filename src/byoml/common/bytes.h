@@ -42,6 +42,17 @@ inline bool same_bytes(const char* a, const char* b, size_t n) {
   return true;
 }
 
+// The first byte equal to `a` or `b` from `p` on. The buffer must hold one, and be readable
+// for 7 bytes past it (simdjson's padded input is): it is scanned a word at a time.
+inline const char* find_either_padded(const char* p, char a, char b) {
+  using namespace bytes_detail;
+  for (;; p += 8) {
+    uint64_t w = load8(p);
+    uint64_t m = bytes_equal(w, static_cast<unsigned char>(a)) | bytes_equal(w, static_cast<unsigned char>(b));
+    if (m) return p + (__builtin_ctzll(m) >> 3);
+  }
+}
+
 // Whether s holds byte `c`.
 inline bool contains_byte(std::string_view s, char c) {
   using namespace bytes_detail;
@@ -53,11 +64,13 @@ inline bool contains_byte(std::string_view s, char c) {
   return false;
 }
 
-// out = s with ASCII A-Z folded to a-z (other bytes, UTF-8 included, unchanged); s may be out.
-inline void assign_ascii_lower(std::string& out, std::string_view s) {
+// s with ASCII A-Z folded to a-z (other bytes, UTF-8 included, unchanged), written to the
+// front of `buffer`, which only ever grows, so reusing it costs no resize; s may be the
+// buffer's own text.
+inline std::string_view ascii_lower_into(std::string& buffer, std::string_view s) {
   using namespace bytes_detail;
-  out.resize(s.size());
-  char* d = out.data();
+  if (buffer.size() < s.size()) buffer.resize(s.size());  // never when s is the buffer's text
+  char* d = buffer.data();
   size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t x = load8(s.data() + i);
@@ -71,6 +84,7 @@ inline void assign_ascii_lower(std::string& out, std::string_view s) {
     char c = s[i];
     d[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
   }
+  return {d, s.size()};
 }
 
 // a == b with ASCII A-Z taken as a-z; `lower` must be lowercase already.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <optional>
 
 namespace byoml {
 namespace {
@@ -94,6 +95,27 @@ Result<Ticks> parse_portal(std::string_view s) {
   return finish(s, y, mo, d, h, mi, se, frac);
 }
 
+// The value of two ASCII digits, or a negative number when either is not a digit.
+int two_digits(const char* p) {
+  unsigned a = static_cast<unsigned char>(p[0]) - '0', b = static_cast<unsigned char>(p[1]) - '0';
+  return a < 10 && b < 10 ? static_cast<int>(a * 10 + b) : -1;
+}
+
+// "YYYY-MM-DDTHH:MM:SS.fffffffZ" exactly, as Log Analytics writes TimeGenerated (the form of
+// nearly every event), or nullopt for any other text, which the general parser then reads.
+std::optional<Result<Ticks>> parse_export_time(std::string_view s) {
+  const char* p = s.data();
+  if (s.size() != 28 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[19] != '.' ||
+      p[27] != 'Z')
+    return std::nullopt;
+  int c = two_digits(p), y = two_digits(p + 2), mo = two_digits(p + 5), d = two_digits(p + 8), h = two_digits(p + 11),
+      mi = two_digits(p + 14), se = two_digits(p + 17), f1 = two_digits(p + 20), f2 = two_digits(p + 22),
+      f3 = two_digits(p + 24), f4 = two_digits(p + 25);
+  if ((c | y | mo | d | h | mi | se | f1 | f2 | f3 | f4) < 0) return std::nullopt;
+  Ticks frac = (static_cast<Ticks>(f1) * 10000 + f2 * 100 + f3) * 10 + f4 % 10;
+  return finish(s, c * 100 + y, mo, d, h, mi, se, frac);
+}
+
 }  // namespace
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -112,6 +134,7 @@ Ticks make_ticks(int year, int month, int day, int hour, int minute, int second)
 }
 
 Result<Ticks> parse_timestamp(std::string_view s) {
+  if (auto t = parse_export_time(s)) return *t;
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   if (s.empty()) return bad_time(s, "empty");

@@ -148,12 +148,7 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
         return false;
       }
       if (is_placeholder(v.text)) continue;
-      if (rule.lowercase) {
-        assign_ascii_lower(buffer, v.text);
-        out = buffer;
-      } else {
-        out = v.text;
-      }
+      out = rule.lowercase ? ascii_lower_into(buffer, v.text) : v.text;
       source = alt.label;
       kind = v.kind;
       return true;
@@ -177,8 +172,7 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
       buffer += v.text;
     }
     if (!complete) continue;
-    if (rule.lowercase) assign_ascii_lower(buffer, buffer);
-    out = buffer;
+    out = rule.lowercase ? ascii_lower_into(buffer, buffer) : std::string_view(buffer);
     source = alt.label;
     kind = ValueKind::kString;
     return true;

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <array>
 #include <cstring>
 #include <optional>
 
@@ -66,9 +67,18 @@ class JsonRows {
         slot = ctx_.mapping().slot_of(key);
         node = plain && !records_key ? learn(node, key, slot) : kNone;
       }
-      // An unmapped string needs no look: stage 1 has checked it. In compact JSON its opening
-      // quote follows the colon right after the key.
-      if (slot < 0 && close != nullptr && close[1] == ':' && close[2] == '"') continue;
+      // In compact JSON a string's opening quote follows the colon right after the key. An
+      // unmapped one needs no look: stage 1 has checked it. A mapped one without escapes is
+      // used in place, up to its closing quote; the iterator skips it.
+      if (close != nullptr && close[1] == ':' && close[2] == '"') {
+        if (slot < 0) continue;
+        const char* text = close + 3;
+        const char* end = find_either_padded(text, '"', '\\');
+        if (*end == '"') {
+          f.set(slot, {text, static_cast<size_t>(end - text)}, ValueKind::kString);
+          continue;
+        }
+      }
       ondemand::value v = field.value();
       ondemand::json_type type;
       if (auto e = v.type().get(type)) return e;
@@ -138,13 +148,33 @@ class JsonRows {
   // its path of keys (never "records", which is not a field). Bounded: past kShapeKeys keys,
   // new shapes take the slow path.
   struct ShapeKey {
+    ShapeKey() = default;
+    ShapeKey(std::string_view k, int s, uint32_t sibling) : key(k), slot(s), next_sibling(sibling) {
+      std::string quoted = key + '"';
+      if (quoted.size() > 8 * words.size()) return;
+      quoted.resize(8 * words.size(), '\0');
+      std::memcpy(words.data(), quoted.data(), quoted.size());
+      size_t used = key.size() + 1;
+      word_count = static_cast<uint8_t>((used + 7) / 8);
+      last_mask = used % 8 == 0 ? ~0ull : (1ull << (8 * (used % 8))) - 1;
+    }
     std::string key;
     int slot = -1;
     uint32_t first_child = kNone, next_sibling = kNone;
+    // The key and its closing quote, a word at a time (0 words: too long for that).
+    std::array<uint64_t, 3> words{};
+    uint8_t word_count = 0;
+    uint64_t last_mask = 0;  // the bytes of the last word that belong to the key
     // `k` points at a raw key in the padded input: its bytes up to the closing quote.
     bool matches(const char* k) const {
-      size_t n = key.size();
-      return k[n] == '"' && same_bytes(k, key.data(), n);
+      if (word_count == 0) return k[key.size()] == '"' && same_bytes(k, key.data(), key.size());
+      uint64_t diff = 0, w;
+      for (size_t i = 0; i + 1 < word_count; ++i) {
+        std::memcpy(&w, k + 8 * i, 8);
+        diff |= w ^ words[i];
+      }
+      std::memcpy(&w, k + 8 * (word_count - 1), 8);
+      return (diff | ((w ^ words[word_count - 1]) & last_mask)) == 0;
     }
   };
   static constexpr uint32_t kRoot = 0, kNone = UINT32_MAX;
@@ -154,7 +184,7 @@ class JsonRows {
   uint32_t learn(uint32_t node, std::string_view key, int slot) {
     if (node == kNone || shapes_.size() >= kShapeKeys) return kNone;
     auto added = static_cast<uint32_t>(shapes_.size());
-    shapes_.push_back({std::string(key), slot, kNone, shapes_[node].first_child});
+    shapes_.emplace_back(key, slot, shapes_[node].first_child);
     shapes_[node].first_child = added;
     return added;
   }
@@ -181,6 +211,14 @@ class JsonRows {
 
   ReadContext& ctx_;
   std::vector<ShapeKey> shapes_{1};  // [kRoot]: before the first key
+};
+
+// What decoding JSON keeps from one object to the next of a read.
+struct JsonState {
+  explicit JsonState(ReadContext& ctx) : lines(ctx.options().max_record_bytes), rows(ctx) {}
+  LineReader lines;
+  ondemand::parser parser;
+  JsonRows rows;
 };
 
 // What went wrong with a line, in words and as a kind. simdjson reports an unbalanced or cut
@@ -242,11 +280,10 @@ bool starts_document(const Line& line) {
 // is checked completely before any record is handed on: when it is not valid JSON after all,
 // the caller reads it as JSON Lines instead, so the good rows of a JSON Lines file whose first
 // line happens to look like the start of a document are never lost with it.
-Status read_document(const padded_string& text, ReadContext& ctx) {
+Status read_document(const padded_string& text, JsonRows& rows, ReadContext& ctx) {
   const uint64_t max_record = ctx.options().max_record_bytes;
   ctx.stats().bytes_read += text.size();
   ondemand::parser parser;
-  JsonRows rows(ctx);
   ondemand::document doc;
   std::string_view raw(text.data(), text.size());
   auto fail = [&](error_code e) {
@@ -327,10 +364,11 @@ Result<std::optional<padded_string>> load_document(const InputObject& in, const 
 }  // namespace
 
 Status decode_json(const InputObject& in, ReadContext& ctx) {
-  LineReader lines(ctx.options().max_record_bytes);
+  JsonState& state = ctx.decoder_state<JsonState>(ctx);
+  LineReader& lines = state.lines;
   BYOML_RETURN_IF_ERROR(lines.open(in, in.start));
-  ondemand::parser parser;
-  JsonRows rows(ctx);
+  ondemand::parser& parser = state.parser;
+  JsonRows& rows = state.rows;
   RecordFields fields;
   Line line;
   // Only the first line of an object tells a document from JSON Lines; a resumed read
@@ -354,7 +392,10 @@ Status decode_json(const InputObject& in, ReadContext& ctx) {
     if (first && (first = false, starts_document(line))) {
       auto document = load_document(in, ctx);
       if (!document) return document.status();
-      if (*document) return read_document(**document, ctx);
+      if (*document) {
+        lines.close();
+        return read_document(**document, rows, ctx);
+      }
     }
     ondemand::document doc;
     error_code e = parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc);
@@ -377,6 +418,7 @@ Status decode_json(const InputObject& in, ReadContext& ctx) {
     }
   }
   ctx.stats().bytes_read += lines.bytes_read();
+  lines.close();
   return lines.status();
 }
 

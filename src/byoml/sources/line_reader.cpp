@@ -17,11 +17,18 @@ Status LineReader::open(const InputObject& object, uint64_t offset) {
   if (!in) return in.status();
   in_ = std::move(in).value();
   start_offset_ = offset;
+  begin_ = end_ = 0;
+  eof_ = false;
+  line_no_ = bytes_read_ = 0;
+  status_ = {};
   // One byte over the rest of the object, so the whole of it and the end fit in one read.
   size_t want = initial_;
   if (object.size > offset) want = static_cast<size_t>(std::min<uint64_t>(want, object.size - offset + 1));
-  size_ = std::max<size_t>(want, 4096) + kPadding;
-  buf_.reset(new char[size_]);
+  want = std::max<size_t>(want, 4096) + kPadding;
+  if (size_ < want) {
+    buf_.reset(new char[want]);
+    size_ = want;
+  }
   return {};
 }
 

@@ -36,8 +36,10 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // Reads `object` from `offset` (a resumed read); line numbers then count from there.
+  // Reads `object` from `offset` (a resumed read); line numbers then count from there. A reader
+  // may open one object after another: its buffer is kept when it is large enough.
   Status open(const InputObject& object, uint64_t offset = 0);
+  void close() { in_.reset(); }
   // Next line; false at the end of the file or on a read error (see status()).
   bool next(Line& line);
   const Status& status() const { return status_; }

@@ -8,7 +8,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <memory>
 #include <string>
+#include <typeindex>
 #include <vector>
 
 #include "byoml/common/params.h"
@@ -94,6 +96,16 @@ class ReadContext {
   // Hands over what is left in the batch; call once at the end of a read.
   void flush();
 
+  // State a decoder keeps from one object to the next of this read (its parser, its buffer, the
+  // row shapes it has learnt), made with `args` the first time: an export folder holds
+  // thousands of small objects, and setting that up again for each costs more than decoding.
+  template <class T, class... Args>
+  T& decoder_state(Args&&... args) {
+    std::shared_ptr<void>& state = decoder_state_[std::type_index(typeid(T))];
+    if (!state) state = std::make_shared<T>(std::forward<Args>(args)...);
+    return *static_cast<T*>(state.get());
+  }
+
   // A worker's context (sources/parallel_decode.h) holds its rejects for take_rejects() instead
   // of logging them, so that they join the read's log in input order; flush() then hands them
   // over too, and a flush comes early when they grow large.
@@ -119,6 +131,7 @@ class ReadContext {
   std::string source_, object_;
   std::optional<uint64_t> reached_;
   bool hold_ = false;
+  std::map<std::type_index, std::shared_ptr<void>> decoder_state_;
   std::vector<Reject> held_;
   size_t held_bytes_ = 0;
 };
