@@ -202,6 +202,15 @@ TEST_F(ModelCli, ScoringEveryHourRunsTheRulesAfterEachWindow) {
   }
   EXPECT_EQ(lines, events);
   EXPECT_FALSE(std::filesystem::exists(path("pe.jsonl.window"))) << "no window file is left behind";
+  // The identity data covers every window: it is read once, so its one bad row is rejected once.
+  {
+    std::ofstream bad(path("bad-identity.jsonl"));
+    bad << R"({"TimeGenerated":"2026-10-01T00:00:00Z","Department":"Finance"})" << "\n";
+  }
+  auto with_identity = run("score -q --input " + sample("export") + day + " --every 1h --no-store --json --identity " +
+                sample("identityinfo.jsonl") + " --identity " + path("bad-identity.jsonl"));
+  ASSERT_EQ(with_identity.code, 0) << with_identity.out;
+  EXPECT_EQ(nlohmann::json::parse(with_identity.out)["rejected"].get<int>(), 1) << with_identity.out;
   // evaluate measures the rule's incidents beside the per-event ones.
   auto ev = run("evaluate --json --scores " + path("pe.jsonl") + " --labels " + sample("labels.csv") + " --store " + db);
   ASSERT_EQ(ev.code, 0) << ev.out;

@@ -152,7 +152,7 @@ Result<Trained> Session::train(const TrainJob& job) {
   return out;
 }
 
-Result<Scored> Session::score(const ScoreJob& job) {
+Result<Scored> Session::score(const ScoreJob& job, std::shared_ptr<const IdentityRead> identity) {
   auto reg = ModelRegistry::open(job.model_dir, /*create=*/false);
   if (!reg) return reg.status();
   auto model = reg->load(job.model_version);
@@ -201,6 +201,7 @@ Result<Scored> Session::score(const ScoreJob& job) {
   req.per_event_path = job.per_event_path;
   req.keep_events = job.store_events && !shadow;
   req.identity = input.identity;
+  req.identity_read = std::move(identity);
   auto scored = run_score(req);
   if (!scored) return failed(health, scored.status());
   if (Status st = close_rejects(job.input.rejects); !st) return failed(health, st);
@@ -302,6 +303,15 @@ Status Session::score_every(const ScheduleJob& job, const std::function<void(con
     f->write(*bytes);
     return {};
   };
+  // The identity data covers every window: it is read once.
+  std::shared_ptr<const IdentityRead> identity;
+  if (!job.score.input.identity.empty()) {
+    RejectLog local;
+    RejectLog& rejects = job.score.input.rejects ? *job.score.input.rejects : local;
+    auto read = read_identity(job.score.input.identity, job.score.input.read, rejects);
+    if (!read) return read.status().with_context("reading the identity data (--identity)");
+    identity = std::make_shared<const IdentityRead>(std::move(read).value());
+  }
   for (Ticks from = whole.from; from < whole.to; from += job.every) {
     WindowOutcome w;
     w.window = {from, std::min(whole.to, from + job.every)};
@@ -309,7 +319,7 @@ Status Session::score_every(const ScheduleJob& job, const std::function<void(con
     one.input.read.filter.window = w.window;
     if (per_event) one.per_event_path = job.score.per_event_path + ".window";
     if (output) one.output = job.score.output + ".window";
-    auto scored = score(one);
+    auto scored = score(one, identity);
     if (!scored) return scored.status();
     w.scored = std::move(scored).value();
     BYOML_RETURN_IF_ERROR(gather(per_event, one.per_event_path));

@@ -120,7 +120,7 @@ class Session {
   explicit Session(SessionOptions options) : o_(std::move(options)) {}
 
   Result<Trained> train(const TrainJob& job);
-  Result<Scored> score(const ScoreJob& job);
+  Result<Scored> score(const ScoreJob& job) { return score(job, nullptr); }
   // Calls `each` after every window; stops at the first window that fails.
   Status score_every(const ScheduleJob& job, const std::function<void(const WindowOutcome&)>& each);
   Result<std::vector<RuleOutcome>> rules(const std::string& rules_dir, Ticks now, bool force);
@@ -135,6 +135,8 @@ class Session {
   const std::string& store_path() const { return o_.store; }
 
  private:
+  // `identity`: the job's identity data read already (score_every reads it once); null: read here.
+  Result<Scored> score(const ScoreJob& job, std::shared_ptr<const IdentityRead> identity);
   Result<ResultStore> open_store(ResultStore::Mode mode) const;
   JobRequest job_request(const InputSpec& in, const DetectionTemplate* tmpl, const ParamSet& values,
                          const Allowlist* allowlist) const;

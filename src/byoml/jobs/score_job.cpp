@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <optional>
+#include <memory>
 
 #include "byoml/jobs/identity_input.h"
 
@@ -20,12 +20,12 @@ Result<ScoreOutcome> run_score(const ScoreRequest& req) {
   if (req.log) req.log(fmt::format("reading {} files", plan->files.size()));
 
   const bool per_event = !req.per_event_path.empty() || req.keep_events;
-  std::optional<IdentityRead> identity;
-  if (!req.identity.empty()) {
+  std::shared_ptr<const IdentityRead> identity = req.identity_read;
+  if (!identity && !req.identity.empty()) {
     RejectLog local;
     auto read = read_identity(req.identity, req.read, req.rejects ? *req.rejects : local);
     if (!read) return read.status().with_context("reading the identity data (--identity)");
-    identity.emplace(std::move(read).value());
+    identity = std::make_shared<IdentityRead>(std::move(read).value());
     if (req.log)
       req.log(fmt::format("identities  {} accounts, {} department changes, {} rows without a Department",
                           identity->timeline.users(), identity->timeline.changes(), identity->without_department));

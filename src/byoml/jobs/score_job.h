@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "byoml/jobs/identity_input.h"
 #include "byoml/jobs/train_job.h"
 
 namespace byoml {
@@ -19,6 +20,8 @@ struct ScoreRequest : JobRequest {  // values hold the scoring parameters (thres
   std::string per_event_path;  // empty: no per-event output
   bool keep_events = false;    // every scored event into ScoreOutcome::events as well
   std::vector<std::string> identity;  // IdentityInfo inputs (jobs/identity_input.h); empty: none
+  // The identity data read already (one read for many windows); null: `identity` is read.
+  std::shared_ptr<const IdentityRead> identity_read;
 };
 
 struct ScoreOutcome {
