@@ -117,17 +117,21 @@ void TemplateChoice::add(CLI::App* app, Use use) {
                   "Detection template (YAML): field mapping and parameters. Default: the built-in "
                   "anomalous-resource-access; `byoml template show` prints it to copy and edit")
       ->group("Template");
+  options.add(app, specs(use), fmt::format("Template parameters ({})", tmpl->name));
+}
+
+std::vector<ParamSpec> TemplateChoice::specs(Use use) const {
   auto declared = [](const std::vector<ParamSpec>& specs, const std::string& name) {
     return std::any_of(specs.begin(), specs.end(), [&](const ParamSpec& s) { return s.name == name; });
   };
   const Detector& detector = template_detector(*tmpl);
   const auto training = detector.training_params(), scoring = detector.scoring_params();
-  std::vector<ParamSpec> specs;
+  std::vector<ParamSpec> out;
   for (const auto& s : tmpl->params) {
     bool is_scoring = declared(scoring, s.name), is_own = !is_scoring && !declared(training, s.name);
-    if (use == Use::kTraining || (use == Use::kScoring && is_scoring) || (use == Use::kReading && is_own)) specs.push_back(s);
+    if (use == Use::kTraining || (use == Use::kScoring && is_scoring) || (use == Use::kReading && is_own)) out.push_back(s);
   }
-  options.add(app, specs, fmt::format("Template parameters ({})", tmpl->name));
+  return out;
 }
 
 int InputOptions::outcome(const ReadStats& stats, const RejectLog& rejects) const {

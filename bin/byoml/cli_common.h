@@ -86,10 +86,11 @@ struct TemplateChoice {
   // Which of the template's parameters a command takes as options.
   enum class Use {
     kReading,   // the template's own (resource_scope): they shape the mapping
-    kScoring,   // threshold and top only: the model fixes everything else, mapping included
+    kScoring,   // the detector's scoring parameters: the model fixes everything else, mapping included
     kTraining,  // all
   };
   void add(CLI::App* app, Use use);
+  std::vector<ParamSpec> specs(Use use) const;  // the template's parameters a command takes
 };
 
 int report_error(const Status& st);

@@ -30,9 +30,9 @@ struct WatchArgs {
 };
 
 // The config file gives what the command line does not.
-Status merge_config(WatchArgs& a, CLI::App* cmd) {
+Status merge_config(WatchArgs& a, CLI::App* cmd, const TemplateChoice& tc) {
   if (a.config.empty()) return {};
-  auto c = load_watch_config(a.config);
+  auto c = load_watch_config(a.config, tc.specs(TemplateChoice::Use::kScoring));
   if (!c) return c.status();
   auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
   if (a.input.paths.empty()) a.input.paths = c->input;
@@ -94,7 +94,7 @@ void print_cycle(const CycleOutcome& c, const WatchArgs& a) {
 }
 
 int run_watch_cmd(WatchArgs& a, CLI::App* cmd, TemplateChoice& tc) {
-  if (Status st = merge_config(a, cmd); !st) return report_error(st);
+  if (Status st = merge_config(a, cmd, tc); !st) return report_error(st);
   if (a.input.paths.empty()) return report_error(Status(ErrorCode::kInvalidArgument, "give --input (or input: in --config)"));
   if (a.model_dir.empty()) return report_error(Status(ErrorCode::kInvalidArgument, "give --model (or model: in --config)"));
   auto opts = a.input.read_options();

@@ -224,7 +224,7 @@ Result<nlohmann::json> compare_models(const std::string& model_dir, const std::s
                         {"only_shadow", pairs(c->only_shadow)}};
 }
 
-Result<WatchConfig> load_watch_config(const std::string& path) {
+Result<WatchConfig> load_watch_config(const std::string& path, const std::vector<ParamSpec>& scoring) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -264,15 +264,22 @@ Result<WatchConfig> load_watch_config(const std::string& path) {
       auto d = v.IsScalar() ? parse_duration(v.as<std::string>()) : Result<Ticks>(Status(ErrorCode::kInvalidArgument, ""));
       if (!d || *d <= 0) return bad(key, v, "a duration such as 5m, 1h, 7d or 30s");
       (key == "interval" ? c.interval : key == "retrain_every" ? c.retrain_every : c.retrain_window) = *d;
-    } else if (key == "threshold" || key == "top") {
-      if (!v.IsScalar()) return bad(key, v, "a number");
+    } else if (auto spec = std::find_if(scoring.begin(), scoring.end(), [&](const ParamSpec& p) { return p.name == key; });
+               spec != scoring.end()) {
+      if (!v.IsScalar()) return bad(key, v, "a single value");
+      auto check = ParamSet::make({*spec});
+      if (!check) return check.status();
+      if (Status st = check->set(key, v.as<std::string>()); !st)
+        return Status(ErrorCode::kInvalidArgument, fmt::format("{}: line {}: {}", path, v.Mark().line + 1, st.message()));
       c.parameters[key] = v.as<std::string>();
     } else {
+      std::string names;
+      for (const auto& p : scoring) names += ", " + p.name;
       return Status(ErrorCode::kInvalidArgument,
                     fmt::format("{}: line {}: unknown key \"{}\" (known: input, model, store, rules, output, name, "
-                                "per_event, interval, allowlist, credentials, from, threshold, top, retrain_every, "
-                                "retrain_window, shadow)",
-                                path, kv.first.Mark().line + 1, display_safe(key)));
+                                "per_event, interval, allowlist, credentials, from, retrain_every, retrain_window, "
+                                "shadow, and the scoring parameters{})",
+                                path, kv.first.Mark().line + 1, display_safe(key), names));
     }
   }
   return c;

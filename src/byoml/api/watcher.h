@@ -93,8 +93,10 @@ struct WatchConfig {
   std::string model, store, rules, output, name, allowlist, credentials, from;
   std::optional<bool> per_event, shadow;
   std::optional<Ticks> interval, retrain_every, retrain_window;
-  std::map<std::string, std::string> parameters;  // scoring parameters (threshold, top)
+  std::map<std::string, std::string> parameters;  // scoring parameters, checked against their declaration
 };
-Result<WatchConfig> load_watch_config(const std::string& path);
+// `scoring`: the scoring parameters of the template in use (threshold, top, burst_window, ...);
+// each may be set in the file as a top-level key.
+Result<WatchConfig> load_watch_config(const std::string& path, const std::vector<ParamSpec>& scoring);
 
 }  // namespace byoml
