@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "byoml/events/vocabulary_map.h"
 #include "test_util.h"
 
 namespace byoml {

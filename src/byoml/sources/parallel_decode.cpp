@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "byoml/events/vocabulary_map.h"
+
 namespace byoml {
 namespace {
 

@@ -3,7 +3,6 @@
 // readers only find records and their fields; ReadContext::emit does the rest.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -16,7 +15,6 @@
 #include "byoml/common/params.h"
 #include "byoml/events/event_batch.h"
 #include "byoml/events/field_mapping.h"
-#include "byoml/events/vocabulary_map.h"
 #include "byoml/sources/read_position.h"
 #include "byoml/sources/rejects.h"
 #include "byoml/sources/transport.h"
