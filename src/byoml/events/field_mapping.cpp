@@ -1,6 +1,7 @@
 #include "byoml/events/field_mapping.h"
 
 #include "byoml/common/bytes.h"
+#include "byoml/events/vocabulary_map.h"
 
 #include <fmt/format.h>
 
@@ -292,20 +293,19 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
   // table slots of all of them are fetched first, so that their cache misses overlap.
   std::array<uint32_t, MapScratch::kStrings> id{};
   std::array<uint64_t, MapScratch::kStrings> hash{};
-  std::array<StringPool*, MapScratch::kStrings> pools = {&vocab.tenants, &vocab.users, &vocab.machines,
-                                                         &vocab.resources, &vocab.addresses};
   uint32_t known = 0;
   for (size_t k = 0; k < MapScratch::kStrings; ++k) {
-    if (auto last = pools[k]->last(sc.text[k])) {
+    const StringPool& pool = vocab.*kVocabularyPools[k];  // in MapScratch's order
+    if (auto last = pool.last(sc.text[k])) {
       id[k] = *last;
       known |= 1u << k;
       continue;
     }
     hash[k] = stable_hash(sc.text[k]);
-    pools[k]->prefetch(hash[k]);
+    pool.prefetch(hash[k]);
   }
   for (size_t k = 0; k < MapScratch::kStrings; ++k)
-    if (!(known >> k & 1)) id[k] = pools[k]->intern(sc.text[k], hash[k]);
+    if (!(known >> k & 1)) id[k] = (vocab.*kVocabularyPools[k]).intern(sc.text[k], hash[k]);
   out.time.push_back(*time);
   out.tenant.push_back(id[MapScratch::kTenant]);
   out.user.push_back(id[MapScratch::kUser]);

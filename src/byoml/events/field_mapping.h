@@ -88,7 +88,7 @@ enum class MapOutcome { kAppended, kFilteredOut, kOutsideWindow, kRejected };
 class MapScratch {
  private:
   friend class FieldMapping;
-  enum StringField { kTenant, kUser, kMachine, kResource, kSourceIp, kStrings };
+  enum StringField { kTenant, kUser, kMachine, kResource, kSourceIp, kStrings };  // kVocabularyPools order
   std::array<std::string, kStrings> built;
   std::array<std::string_view, kStrings> text;  // in the record, or in `built`
   std::vector<std::string> extra_built;
