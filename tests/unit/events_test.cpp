@@ -53,6 +53,18 @@ TEST(RecordId, GuidsNumbersAndOpaqueText) {
   EXPECT_EQ(h, RecordId::from_text("'; DROP TABLE x; --"));
   EXPECT_NE(h, RecordId::from_text("'; DROP TABLE y; --"));
   EXPECT_EQ(RecordId::from_text("").kind, RecordId::Kind::kNone);
+  // Every hex digit of either case in every place, read 8 at a time.
+  auto all = RecordId::from_text("0123abcd-ABCD-ef01-EF23-456789aBcDeF");
+  EXPECT_EQ(all.kind, RecordId::Kind::kGuid);
+  EXPECT_EQ(all.to_string(), "0123abcd-abcd-ef01-ef23-456789abcdef");
+  // A byte that is not a hex digit anywhere (just past 'f', 'F', '9', below '0', high bit)
+  // makes it opaque text, not a GUID.
+  for (char bad : {'g', 'G', ':', '/', '@', '`', '\x80', '\xe6'})
+    for (size_t at : {0u, 7u, 9u, 16u, 20u, 35u}) {
+      std::string text = "76d12871-4344-4404-bc82-0a78925cff53";
+      text[at] = bad;
+      EXPECT_EQ(RecordId::from_text(text).kind, RecordId::Kind::kHash) << text;
+    }
 }
 
 // Two reads of the same users in different orders must put every user in the same hash

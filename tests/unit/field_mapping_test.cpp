@@ -112,6 +112,17 @@ TEST(FieldMapping, NumbersCompareAcrossRenderings) {
   EXPECT_FALSE(parse_uint("0x", a));
   EXPECT_FALSE(parse_uint("0x1g", a));
   EXPECT_FALSE(parse_uint("99999999999999999999999", a));
+  // Past the digits a loop reads (16 hex, 19 decimal): from_chars, which knows overflow.
+  ASSERT_TRUE(parse_uint("0x00000000000000000000ff", a));
+  EXPECT_EQ(a, 255u);
+  ASSERT_TRUE(parse_uint("18446744073709551615", a));
+  EXPECT_EQ(a, UINT64_MAX);
+  EXPECT_FALSE(parse_uint("18446744073709551616", a));
+  ASSERT_TRUE(parse_uint("0xFFFFFFFFFFFFFFFF", a));
+  EXPECT_EQ(a, UINT64_MAX);
+  ASSERT_TRUE(parse_uint("9999999999999999999", a));
+  EXPECT_EQ(a, 9999999999999999999u);
+  for (const char* bad : {"", "-1", "+1", "1 ", " 1", "12a", "0x-1", "0x 1", "1.5", "0x1G"}) EXPECT_FALSE(parse_uint(bad, a)) << bad;
 }
 
 TEST(FieldMapping, BadTemplatesAreErrors) {

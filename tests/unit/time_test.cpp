@@ -40,6 +40,23 @@ TEST(Time, RejectsGarbageWithAReason) {
   }
 }
 
+// The stream parser keeps the date and hour of the last export-form time: it must agree with
+// parse_timestamp on times in that hour, out of it, in other forms, and on every bad one.
+TEST(Time, TheStreamParserAgreesWithParseTimestamp) {
+  TimestampParser p;
+  for (const char* t : {"2021-08-02T13:06:38.1234567Z", "2021-08-02T13:59:60.0000000Z", "2021-08-02T13:00:00.0000000Z",
+                        "2021-08-02T13:60:00.0000000Z", "2021-08-02T13:06:3x.1234567Z", "2021-08-02T13:06:38.1234567z",
+                        "2021-08-02T14:06:38.1234567Z", "2021-08-02T13:06:38.1234567Z", "2021-08-02 13:06:38.1234567Z",
+                        "2021-08-02T13:06:38Z", "2024-02-29T23:59:59.9999999Z", "2023-02-29T23:59:59.9999999Z",
+                        "2024-02-29T23:00:00.0000001Z", "garbage", "2024-02-29T23:17:01.5000000Z"}) {
+    auto want = parse_timestamp(t);
+    auto got = p.parse(t);
+    ASSERT_EQ(got.is_ok(), want.is_ok()) << t;
+    if (want.is_ok()) EXPECT_EQ(*got, *want) << t;
+    else EXPECT_EQ(got.status().message(), want.status().message()) << t;
+  }
+}
+
 TEST(Time, FormatsAndRoundTrips) {
   Ticks t = make_ticks(2021, 4, 26, 18, 8, 51) + 3'600'000;
   EXPECT_EQ(format_timestamp(t), "2021-04-26T18:08:51.3600000Z");

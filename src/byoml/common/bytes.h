@@ -1,11 +1,15 @@
-// Byte scans eight bytes at a time (SWAR), for the short strings every record holds: a library
-// call per string costs more than the work.
+// Byte scans eight or sixteen bytes at a time (SWAR, SSE2), for the short strings every record
+// holds: a library call per string costs more than the work.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace byoml {
 
@@ -22,7 +26,37 @@ inline uint64_t bytes_equal(uint64_t x, unsigned char c) {
   uint64_t y = x ^ (kOnes * c);
   return ~(((y & ~kHigh) + ~kHigh) | y) & kHigh;
 }
+// The high bit of each byte of `low7` (bytes below 0x80) in [lo, hi].
+inline uint64_t bytes_in_range(uint64_t low7, unsigned char lo, unsigned char hi) {
+  return (low7 + kOnes * (0x80 - lo)) & ~(low7 + kOnes * (0x7f - hi)) & kHigh;
+}
+struct HexTable {
+  uint8_t v[256];
+  constexpr HexTable() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = 0x80;  // not a hex digit
+    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 6; ++i) v['a' + i] = v['A' + i] = static_cast<uint8_t>(10 + i);
+  }
+};
+inline constexpr HexTable kHex;
 }  // namespace bytes_detail
+
+// The value of hex digit `c`, or 0x80 when `c` is not one (tested once for many digits).
+inline uint8_t hex_value(char c) { return bytes_detail::kHex.v[static_cast<unsigned char>(c)]; }
+
+// The value of the 8 hex digits at `p`, first digit highest; false when one is not a digit.
+inline bool hex8(const char* p, uint32_t& out) {
+  using namespace bytes_detail;
+  uint64_t x = load8(p);
+  uint64_t low7 = x & ~kHigh;
+  uint64_t letter = bytes_in_range(low7 | (kOnes * 0x20), 'a', 'f');  // either case
+  if (((bytes_in_range(low7, '0', '9') | letter) & ~x) != kHigh) return false;
+  uint64_t v = __builtin_bswap64((x & (kOnes * 0x0f)) + (letter >> 7) * 9);  // a nibble per byte, first highest
+  v = (v | (v >> 4)) & 0x00ff00ff00ff00ffull;
+  v = (v | (v >> 8)) & 0x0000ffff0000ffffull;
+  out = static_cast<uint32_t>(v | (v >> 16));
+  return true;
+}
 
 // memcmp(a, b, n) == 0 for short strings: overlapping loads cover 4 to 32 bytes.
 inline bool same_bytes(const char* a, const char* b, size_t n) {
@@ -43,14 +77,24 @@ inline bool same_bytes(const char* a, const char* b, size_t n) {
 }
 
 // The first byte equal to `a` or `b` from `p` on. The buffer must hold one, and be readable
-// for 7 bytes past it (simdjson's padded input is): it is scanned a word at a time.
+// for 15 bytes past it (simdjson's padded input is): it is scanned 16 bytes at a time with
+// SSE2, which every x86-64 has, else a word at a time.
 inline const char* find_either_padded(const char* p, char a, char b) {
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+  for (;; p += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb))));
+    if (m) return p + __builtin_ctz(m);
+  }
+#else
   using namespace bytes_detail;
   for (;; p += 8) {
     uint64_t w = load8(p);
     uint64_t m = bytes_equal(w, static_cast<unsigned char>(a)) | bytes_equal(w, static_cast<unsigned char>(b));
     if (m) return p + (__builtin_ctzll(m) >> 3);
   }
+#endif
 }
 
 // Whether s holds byte `c`.
@@ -72,13 +116,16 @@ inline std::string_view ascii_lower_into(std::string& buffer, std::string_view s
   if (buffer.size() < s.size()) buffer.resize(s.size());  // never when s is the buffer's text
   char* d = buffer.data();
   size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t x = load8(s.data() + i);
-    uint64_t low7 = x & ~kHigh;
-    // High bit set where the byte is ASCII and in A..Z.
-    uint64_t upper = (low7 + kOnes * (0x80 - 'A')) & ~(low7 + kOnes * (0x80 - 'Z' - 1)) & ~x & kHigh;
-    x |= upper >> 2;  // 0x80 >> 2 == 0x20, the case bit
-    std::memcpy(d + i, &x, 8);
+  auto fold8 = [&](size_t at) {
+    uint64_t x = load8(s.data() + at);
+    x |= (bytes_in_range(x & ~kHigh, 'A', 'Z') & ~x) >> 2;  // 0x80 >> 2 == 0x20, the case bit
+    std::memcpy(d + at, &x, 8);
+  };
+  for (; i + 8 <= s.size(); i += 8) fold8(i);
+  // The last bytes as the last 8 of s: folding twice changes nothing, also in place.
+  if (i < s.size() && s.size() >= 8) {
+    fold8(s.size() - 8);
+    i = s.size();
   }
   for (; i < s.size(); ++i) {
     char c = s[i];

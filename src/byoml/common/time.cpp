@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstring>
 #include <optional>
 
 namespace byoml {
@@ -102,18 +103,31 @@ int two_digits(const char* p) {
 }
 
 // "YYYY-MM-DDTHH:MM:SS.fffffffZ" exactly, as Log Analytics writes TimeGenerated (the form of
-// nearly every event), or nullopt for any other text, which the general parser then reads.
-std::optional<Result<Ticks>> parse_export_time(std::string_view s) {
+// nearly every event): these read its separators, and its minutes, seconds and fraction as
+// ticks into the hour (nullopt for any other text, or a time out of range, which the general
+// parser then reads and reports).
+bool export_form(std::string_view s) {
   const char* p = s.data();
-  if (s.size() != 28 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[19] != '.' ||
-      p[27] != 'Z')
-    return std::nullopt;
-  int c = two_digits(p), y = two_digits(p + 2), mo = two_digits(p + 5), d = two_digits(p + 8), h = two_digits(p + 11),
-      mi = two_digits(p + 14), se = two_digits(p + 17), f1 = two_digits(p + 20), f2 = two_digits(p + 22),
+  return s.size() == 28 && p[4] == '-' && p[7] == '-' && p[10] == 'T' && p[13] == ':' && p[16] == ':' && p[19] == '.' &&
+         p[27] == 'Z';
+}
+std::optional<Ticks> export_time_in_hour(const char* p) {
+  int mi = two_digits(p + 14), se = two_digits(p + 17), f1 = two_digits(p + 20), f2 = two_digits(p + 22),
       f3 = two_digits(p + 24), f4 = two_digits(p + 25);
-  if ((c | y | mo | d | h | mi | se | f1 | f2 | f3 | f4) < 0) return std::nullopt;
-  Ticks frac = (static_cast<Ticks>(f1) * 10000 + f2 * 100 + f3) * 10 + f4 % 10;
-  return finish(s, c * 100 + y, mo, d, h, mi, se, frac);
+  if ((mi | se | f1 | f2 | f3 | f4) < 0 || mi > 59 || se > 60) return std::nullopt;
+  if (se == 60) se = 59;  // as finish() does
+  return mi * kTicksPerMinute + se * kTicksPerSecond + (static_cast<Ticks>(f1) * 10000 + f2 * 100 + f3) * 10 + f4 % 10;
+}
+
+std::optional<Result<Ticks>> parse_export_time(std::string_view s) {
+  if (!export_form(s)) return std::nullopt;
+  const char* p = s.data();
+  auto within = export_time_in_hour(p);
+  int c = two_digits(p), y = two_digits(p + 2), mo = two_digits(p + 5), d = two_digits(p + 8), h = two_digits(p + 11);
+  if (!within || (c | y | mo | d | h) < 0) return std::nullopt;
+  auto hour = finish(s, c * 100 + y, mo, d, h, 0, 0, 0);
+  if (!hour) return hour;
+  return *hour + *within;
 }
 
 }  // namespace
@@ -176,6 +190,19 @@ Result<Ticks> parse_timestamp(std::string_view s) {
   auto t = finish(s, y, mo, d, h, mi, se, frac);
   if (!t) return t;
   return *t - offset;
+}
+
+Result<Ticks> TimestampParser::parse(std::string_view s) {
+  if (hour_known_ && export_form(s) && std::memcmp(s.data(), hour_.data(), hour_.size()) == 0)
+    if (auto within = export_time_in_hour(s.data())) return hour_start_ + *within;
+  auto t = parse_timestamp(s);
+  if (t && export_form(s))
+    if (auto within = export_time_in_hour(s.data())) {
+      std::memcpy(hour_.data(), s.data(), hour_.size());
+      hour_start_ = *t - *within;
+      hour_known_ = true;
+    }
+  return t;
 }
 
 Ticks day_floor(Ticks t) {

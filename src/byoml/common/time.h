@@ -2,6 +2,7 @@
 // Log Analytics record (7 fraction digits).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -42,6 +43,19 @@ Ticks make_ticks(int year, int month, int day, int hour = 0, int minute = 0, int
 //   2021-04-26                     (midnight UTC)
 //   4/26/2021, 6:08:51.360 PM      (Log Analytics portal CSV export)
 Result<Ticks> parse_timestamp(std::string_view text);
+
+// parse_timestamp for a stream of times. Export rows of one file share the date and hour of
+// their TimeGenerated: a time in the export form with the date and hour of the last such
+// time costs only its minutes, seconds and fraction.
+class TimestampParser {
+ public:
+  Result<Ticks> parse(std::string_view text);
+
+ private:
+  std::array<char, 13> hour_{};  // "YYYY-MM-DDTHH"
+  Ticks hour_start_ = 0;
+  bool hour_known_ = false;
+};
 
 // ISO-8601 UTC with the given number of fraction digits (0..7), e.g. 7 for export files.
 std::string format_timestamp(Ticks t, int fraction_digits = 7);

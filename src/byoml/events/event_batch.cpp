@@ -4,39 +4,28 @@
 #include <xxhash.h>
 
 #include <charconv>
+#include <cstring>
+
+#include "byoml/common/bytes.h"
 
 namespace byoml {
 namespace {
 
-// Every export row carries a GUID: a table lookup per digit, and one test at the end instead
-// of a branch per character, keep parsing it cheap.
-struct HexTable {
-  uint8_t v[256];
-  constexpr HexTable() : v() {
-    for (int i = 0; i < 256; ++i) v[i] = 0x80;  // not a hex digit
-    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<uint8_t>(i);
-    for (int i = 0; i < 6; ++i) v['a' + i] = v['A' + i] = static_cast<uint8_t>(10 + i);
-  }
-};
-constexpr HexTable kHex;
-// Where the 32 digits of 8-4-4-4-12 are.
-constexpr uint8_t kDigitAt[32] = {0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
-                                  19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
-
+// Every export row carries a GUID: its 32 digits are put side by side and read 8 at a time.
 bool parse_guid(std::string_view s, uint64_t& hi, uint64_t& lo) {
   if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);
   if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-  uint64_t parts[2] = {0, 0};
-  uint8_t bad = 0;
-  for (int half = 0; half < 2; ++half)
-    for (int i = 0; i < 16; ++i) {
-      uint8_t v = kHex.v[static_cast<unsigned char>(s[kDigitAt[half * 16 + i]])];
-      bad |= v;
-      parts[half] = (parts[half] << 4) | (v & 15u);
-    }
-  hi = parts[0];
-  lo = parts[1];
-  return (bad & 0x80) == 0;
+  char d[32];  // 8-4-4-4-12
+  std::memcpy(d, s.data(), 8);
+  std::memcpy(d + 8, s.data() + 9, 4);
+  std::memcpy(d + 12, s.data() + 14, 4);
+  std::memcpy(d + 16, s.data() + 19, 4);
+  std::memcpy(d + 20, s.data() + 24, 12);
+  uint32_t w[4];
+  if (!hex8(d, w[0]) || !hex8(d + 8, w[1]) || !hex8(d + 16, w[2]) || !hex8(d + 24, w[3])) return false;
+  hi = uint64_t{w[0]} << 32 | w[1];
+  lo = uint64_t{w[2]} << 32 | w[3];
+  return true;
 }
 
 }  // namespace
@@ -119,6 +108,20 @@ void EventBatch::append_row(const EventBatch& o, size_t r) {
   event_id.push_back(o.event_id[r]);
   record_id.push_back(o.record_id[r]);
   for (size_t c = 0; c < extra.size(); ++c) extra[c].push_back(o.extra[c][r]);
+}
+
+void EventBatch::append(const EventRow& r, std::span<const uint64_t> extras) {
+  BYOML_CHECK(extras.size() == extra.size());
+  time.push_back(r.time);
+  tenant.push_back(r.tenant);
+  user.push_back(r.user);
+  account_type.push_back(r.account_type);
+  machine.push_back(r.machine);
+  resource.push_back(r.resource);
+  source_ip.push_back(r.source_ip);
+  event_id.push_back(r.event_id);
+  record_id.push_back(r.record_id);
+  for (size_t c = 0; c < extra.size(); ++c) extra[c].push_back(extras[c]);
 }
 
 void EventBatch::append_rows(const EventBatch& o, size_t begin, size_t end) {

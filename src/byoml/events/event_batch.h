@@ -44,6 +44,15 @@ struct Vocabulary {
   size_t bytes_used() const;
 };
 
+// One event's values, as EventBatch holds them.
+struct EventRow {
+  Ticks time = 0;
+  uint32_t tenant = 0, user = 0;
+  AccountType account_type = AccountType::kUnknown;
+  uint32_t machine = 0, resource = 0, source_ip = 0, event_id = 0;
+  RecordId record_id;
+};
+
 struct EventBatch {
   std::vector<Ticks> time;
   std::vector<uint32_t> tenant;
@@ -65,6 +74,8 @@ struct EventBatch {
   void set_extra_count(size_t n) { extra.resize(n); }
   // Appends row `row` of `other` (same extra layout).
   void append_row(const EventBatch& other, size_t row);
+  // Appends an event and its extra values (one per extra column).
+  void append(const EventRow& row, std::span<const uint64_t> extras);
   // Appends rows [begin, end) of `other` (same extra layout).
   void append_rows(const EventBatch& other, size_t begin, size_t end);
 };

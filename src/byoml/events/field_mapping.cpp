@@ -34,13 +34,32 @@ const char* value_kind_name(ValueKind k) {
 }
 
 bool parse_uint(std::string_view t, uint64_t& out) {
-  int base = 10;
-  if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
-    t.remove_prefix(2);
-    base = 16;
-  }
+  bool hex = t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
+  if (hex) t.remove_prefix(2);
   if (t.empty()) return false;
-  auto r = std::from_chars(t.data(), t.data() + t.size(), out, base);
+  // Up to 16 hex or 19 decimal digits cannot overflow: a plain loop reads them, for less than
+  // from_chars costs on these short numbers (event ids, logon ids, access masks).
+  if (t.size() <= (hex ? 16u : 19u)) {
+    uint64_t v = 0;
+    if (hex) {
+      uint8_t bad = 0;
+      for (char c : t) {
+        uint8_t d = hex_value(c);
+        bad |= d;
+        v = v << 4 | (d & 15u);
+      }
+      if (bad & 0x80) return false;
+    } else {
+      for (char c : t) {
+        auto d = static_cast<unsigned char>(c - '0');
+        if (d > 9) return false;
+        v = v * 10 + d;
+      }
+    }
+    out = v;
+    return true;
+  }
+  auto r = std::from_chars(t.data(), t.data() + t.size(), out, hex ? 16 : 10);
   return r.ec == std::errc() && r.ptr == t.data() + t.size();
 }
 
@@ -138,8 +157,8 @@ std::vector<bool> FieldMapping::string_extras() const {
   return out;
 }
 
-bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
-                           std::string_view& source, ValueKind& kind, MapError& error) const {
+bool FieldMapping::resolve_any(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
+                               std::string_view& source, ValueKind& kind, MapError& error) const {
   for (const auto& alt : rule.alternatives) {
     if (alt.field >= 0) {
       const FieldValue& v = f.get(alt.field);
@@ -187,6 +206,20 @@ bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string&
   return false;
 }
 
+inline bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
+                                  std::string_view& source, ValueKind& kind, MapError& error) const {
+  if (!rule.alternatives.empty() && rule.alternatives.front().field >= 0) {
+    const FieldValue& v = f.get(rule.alternatives.front().field);
+    if ((v.kind == ValueKind::kString || v.kind == ValueKind::kNumber) && !is_placeholder(v.text)) {
+      out = rule.lowercase ? ascii_lower_into(buffer, v.text) : v.text;
+      source = rule.alternatives.front().label;
+      kind = v.kind;
+      return true;
+    }
+  }
+  return resolve_any(rule, f, buffer, out, source, kind, error);
+}
+
 MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter, Vocabulary& vocab, EventBatch& out,
                                MapScratch& sc, MapError& error) const {
   error.kind.clear();  // what resolve() looks at; the rest is set with it
@@ -212,7 +245,7 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
     if (error.kind.empty()) error = {"missing_field", time_.alternatives.front().label, "missing: the event has no time field"};
     return MapOutcome::kRejected;
   }
-  auto time = parse_timestamp(s);
+  auto time = sc.time.parse(s);
   if (!time) {
     error = {"bad_value", std::string(source), time.status().message()};
     return MapOutcome::kRejected;
@@ -266,9 +299,11 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
   if (resolve(record_id_, f, sc.other, s, source, kind, error)) record_id = RecordId::from_text(s);
   else if (!error.kind.empty()) return MapOutcome::kRejected;
 
-  sc.extras.resize(extras_.size());
-  sc.extra_built.resize(extras_.size());
-  sc.extra_text.resize(extras_.size());
+  if (sc.extras.size() != extras_.size()) {
+    sc.extras.resize(extras_.size());
+    sc.extra_built.resize(extras_.size());
+    sc.extra_text.resize(extras_.size());
+  }
   for (size_t i = 0; i < extras_.size(); ++i) {
     const Extra& e = extras_[i];
     std::string_view& t = sc.extra_text[i];
@@ -306,17 +341,11 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
   }
   for (size_t k = 0; k < MapScratch::kStrings; ++k)
     if (!(known >> k & 1)) id[k] = (vocab.*kVocabularyPools[k]).intern(sc.text[k], hash[k]);
-  out.time.push_back(*time);
-  out.tenant.push_back(id[MapScratch::kTenant]);
-  out.user.push_back(id[MapScratch::kUser]);
-  out.account_type.push_back(type);
-  out.machine.push_back(id[MapScratch::kMachine]);
-  out.resource.push_back(id[MapScratch::kResource]);
-  out.source_ip.push_back(id[MapScratch::kSourceIp]);
-  out.event_id.push_back(event_id);
-  out.record_id.push_back(record_id);
   for (size_t i = 0; i < extras_.size(); ++i)
-    out.extra[i].push_back(extras_[i].type == ExtraType::kString ? vocab.values.intern(sc.extra_text[i]) : sc.extras[i]);
+    if (extras_[i].type == ExtraType::kString) sc.extras[i] = vocab.values.intern(sc.extra_text[i]);
+  out.append({*time, id[MapScratch::kTenant], id[MapScratch::kUser], type, id[MapScratch::kMachine],
+              id[MapScratch::kResource], id[MapScratch::kSourceIp], event_id, record_id},
+             sc.extras);
   return MapOutcome::kAppended;
 }
 

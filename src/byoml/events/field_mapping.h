@@ -95,6 +95,7 @@ class MapScratch {
   std::vector<std::string_view> extra_text;
   std::vector<uint64_t> extras;
   std::string other, joined;
+  TimestampParser time;
 };
 
 // A failed mapping: which source field and why (e.g. field "TimeGenerated": invalid time ...).
@@ -154,9 +155,12 @@ class FieldMapping {
   Result<Rule> compile_rule(const FieldRule& rule, const char* logical);
   // Resolves a rule to its text in `out`: a field's own text when it is used as it stands,
   // else built in `buffer`. Returns false when no alternative matched; sets `source` to the
-  // label of the alternative used.
+  // label of the alternative used. resolve() takes the usual case, a first source that is one
+  // field and holds a value, inline; resolve_any() every case.
   bool resolve(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
                std::string_view& source, ValueKind& kind, MapError& error) const;
+  bool resolve_any(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
+                   std::string_view& source, ValueKind& kind, MapError& error) const;
 
   std::array<std::vector<std::pair<std::string, int>>, 256> buckets_;
   std::vector<std::string> keys_;

@@ -14,6 +14,14 @@ namespace {
 
 using namespace simdjson;
 
+// simdjson's On-Demand API checks structure lazily; fields after the last one we read may
+// still be malformed. A record is accepted only if the whole value is consumed cleanly.
+error_code finish(ondemand::document& doc) {
+  const char* rest = nullptr;
+  auto e = doc.current_location().get(rest);
+  return e == OUT_OF_BOUNDS ? SUCCESS : TRAILING_CONTENT;
+}
+
 // A JSON object's fields that the mapping wants go into `f`; the rest are skipped unparsed.
 // Message bodies {"records":[...]} are detected on the way and their rows emitted one by one.
 class JsonRows {
@@ -31,32 +39,12 @@ class JsonRows {
       ondemand::field field;
       if (auto e = std::move(field_result).get(field)) return e;
       int slot;
-      const char* k = field.key().raw();
       const char* close = nullptr;  // the key's closing quote, when it has no escapes
-      // Rows of one source have a few shapes (one per event id, say), each with the same keys
-      // in the same order: the keys that followed this row's keys before are tried first,
-      // which saves the scan for the closing quote and the lookup.
-      uint32_t known = node == kNone ? kNone : shapes_[node].first_child;
-      while (known != kNone && !shapes_[known].matches(k)) known = shapes_[known].next_sibling;
-      if (known != kNone) {
-        slot = shapes_[known].slot;
-        close = k + shapes_[known].key.size();
-        node = known;
-      } else {
-        // Keys are almost never escaped: take the raw bytes up to the closing quote (stage 1
-        // has already found it) and unescape only when a backslash shows up.
+      const char* k = field.key().raw();
+      if (!known_key(node, k, slot, close) && !new_plain_key(node, k, slot, close)) {
         std::string_view key;
-        const char* q = k;
-        while (*q != '"') ++q;
-        bool plain = !contains_byte({k, static_cast<size_t>(q - k)}, '\\');
-        if (plain) {
-          key = {k, static_cast<size_t>(q - k)};
-          close = q;
-        } else if (auto e = field.unescaped_key().get(key)) {
-          return e;
-        }
-        bool records_key = key == "records";
-        if (records_key) {
+        if (auto e = field.unescaped_key().get(key)) return e;
+        if (key == "records") {
           ondemand::array records;
           if (field.value().get_array().get(records) == SUCCESS) {
             message = true;
@@ -65,20 +53,9 @@ class JsonRows {
           }
         }
         slot = ctx_.mapping().slot_of(key);
-        node = plain && !records_key ? learn(node, key, slot) : kNone;
+        node = kNone;
       }
-      // In compact JSON a string's opening quote follows the colon right after the key. An
-      // unmapped one needs no look: stage 1 has checked it. A mapped one without escapes is
-      // used in place, up to its closing quote; the iterator skips it.
-      if (close != nullptr && close[1] == ':' && close[2] == '"') {
-        if (slot < 0) continue;
-        const char* text = close + 3;
-        const char* end = find_either_padded(text, '"', '\\');
-        if (*end == '"') {
-          f.set(slot, {text, static_cast<size_t>(end - text)}, ValueKind::kString);
-          continue;
-        }
-      }
+      if (close != nullptr && close[1] == ':' && compact_value(close + 2, slot, f, nullptr)) continue;
       ondemand::value v = field.value();
       ondemand::json_type type;
       if (auto e = v.type().get(type)) return e;
@@ -90,11 +67,8 @@ class JsonRows {
       }
       switch (type) {
         case ondemand::json_type::string: {
-          // Most values hold no escape: they are used in place, not copied out unescaped.
-          std::string_view s = v.raw_json_token();  // the quotes, and any blanks after
-          s = s.substr(1, (s.back() == '"' ? s.size() - 1 : s.find_last_of('"')) - 1);
-          if (contains_byte(s, '\\'))
-            if (auto e = v.get_string().get(s)) return e;
+          std::string_view s;
+          if (auto e = v.get_string().get(s)) return e;
           f.set(slot, s, ValueKind::kString);
           break;
         }
@@ -125,7 +99,129 @@ class JsonRows {
     return SUCCESS;
   }
 
+  // row() for a line of JSON Lines, parsed here and checked to its end. Most lines are compact
+  // rows of plain keys, strings and integers: for those, one loop over the fields only notes
+  // where each key is, which keeps the document's iterator in registers (the frame holds the
+  // document and no call sees it), and a second loop reads the noted keys and the values that
+  // follow them from the bytes. Any other line is read again by row().
+  error_code line_row(ondemand::parser& parser, const Line& line, RecordFields& f, bool& message) {
+    message = false;
+    if (compact_row(parser, line, f)) return SUCCESS;
+    return any_row(parser, line, f, message);
+  }
+
  private:
+  static constexpr size_t kCompactFields = 128;  // more is read by row()
+
+  [[gnu::noinline]] bool compact_row(ondemand::parser& parser, const Line& line, RecordFields& f) {
+    std::array<const char*, kCompactFields> keys;
+    size_t n = 0;
+    {
+      ondemand::document doc;
+      if (parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc)) return false;
+      ondemand::object obj;
+      if (doc.get_object().get(obj)) return false;
+      for (auto field : obj) {
+        ondemand::raw_json_string key;
+        if (field.key().get(key) || n == keys.size()) return false;
+        keys[n++] = key.raw();
+      }
+      if (finish(doc)) return false;
+    }
+    if (unescaped_.size() < line.text.size() + SIMDJSON_PADDING) unescaped_.resize(line.text.size() + SIMDJSON_PADDING);
+    Unescaper unescaper{parser, unescaped_.data()};
+    f.clear();
+    uint32_t node = kRoot;
+    for (size_t i = 0; i < n; ++i) {
+      int slot;
+      const char* close;
+      if (!known_key(node, keys[i], slot, close) && !new_plain_key(node, keys[i], slot, close)) return false;
+      if (close[1] != ':' || !compact_value(close + 2, slot, f, &unescaper)) return false;
+    }
+    return true;
+  }
+
+  [[gnu::noinline]] error_code any_row(ondemand::parser& parser, const Line& line, RecordFields& f, bool& message) {
+    ondemand::document doc;
+    error_code e = parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc);
+    ondemand::object obj;
+    if (!e) e = doc.get_object().get(obj);
+    if (!e) e = row(obj, {line.number, line.offset}, line.text, f, message);
+    if (!e) e = finish(doc);
+    return e;
+  }
+
+  // Rows of one source have a few shapes (one per event id, say), each with the same keys in
+  // the same order: the keys that followed this row's keys before are tried first, which saves
+  // the scan for the closing quote and the lookup. `k` is a raw key in the padded input; on a
+  // match, `node` moves to it and its slot and closing quote are set.
+  bool known_key(uint32_t& node, const char* k, int& slot, const char*& close) const {
+    const ShapeKey* shapes = shapes_.data();
+    uint32_t known = node == kNone ? kNone : shapes[node].first_child;
+    while (known != kNone && !shapes[known].matches(k)) known = shapes[known].next_sibling;
+    if (known == kNone) return false;
+    slot = shapes[known].slot;
+    close = k + shapes[known].key.size();
+    node = known;
+    return true;
+  }
+
+  // A key without escapes that known_key() did not find: its bytes are taken up to the closing
+  // quote (stage 1 has found it), looked up, and learnt after `node`. False for a key with
+  // escapes, and for "records", which may hold a message's rows.
+  bool new_plain_key(uint32_t& node, const char* k, int& slot, const char*& close) {
+    const char* q = k;
+    while (*q != '"') ++q;
+    std::string_view key(k, static_cast<size_t>(q - k));
+    if (contains_byte(key, '\\') || key == "records") return false;
+    slot = ctx_.mapping().slot_of(key);
+    node = learn(node, key, slot);
+    close = q;
+    return true;
+  }
+
+  // Where a row's strings with escapes are unescaped to, one after the other.
+  struct Unescaper {
+    const ondemand::parser& parser;
+    uint8_t* dst;
+  };
+
+  // A value that follows its key's colon at once, read from the bytes when it has one of the
+  // forms stage 1 and a look at it can vouch for: a string (a mapped one is used in place, or
+  // unescaped when an unescaper is given), an integer, true, false or null, each followed at
+  // once by ',' or '}'. False for anything else, which needs simdjson's checks.
+  static bool compact_value(const char* v, int slot, RecordFields& f, Unescaper* unescaper) {
+    if (*v == '"') {
+      if (slot < 0) return true;  // stage 1 has checked the string
+      const char* end = find_either_padded(v + 1, '"', '\\');
+      if (*end == '"') {
+        f.set(slot, {v + 1, static_cast<size_t>(end - v - 1)}, ValueKind::kString);
+        return true;
+      }
+      std::string_view s;
+      if (unescaper == nullptr ||
+          unescaper->parser.unescape(ondemand::raw_json_string(reinterpret_cast<const uint8_t*>(v + 1)), unescaper->dst).get(s))
+        return false;
+      f.set(slot, s, ValueKind::kString);
+      return true;
+    }
+    const char* q = v + (*v == '-');
+    const char* digits = q;
+    while (static_cast<unsigned char>(*q - '0') < 10) ++q;
+    ValueKind kind = ValueKind::kNumber;
+    if (q == digits) {
+      if (std::memcmp(v, "true", 4) == 0) q = v + 4, kind = ValueKind::kBool;
+      else if (std::memcmp(v, "false", 5) == 0) q = v + 5, kind = ValueKind::kBool;
+      else if (std::memcmp(v, "null", 4) == 0) q = v + 4, kind = ValueKind::kNull;
+      else return false;
+    } else if (*digits == '0' && q - digits > 1) {
+      return false;  // a leading zero
+    }
+    if (*q != ',' && *q != '}') return false;
+    if (slot >= 0) f.set(slot, kind == ValueKind::kNull ? std::string_view() : std::string_view(v, static_cast<size_t>(q - v)), kind);
+    return true;
+  }
+
   error_code message_rows(ondemand::array records, Position line, std::string_view raw) {
     for (auto element : records) {
       ondemand::object obj;
@@ -152,29 +248,26 @@ class JsonRows {
     ShapeKey(std::string_view k, int s, uint32_t sibling) : key(k), slot(s), next_sibling(sibling) {
       std::string quoted = key + '"';
       if (quoted.size() > 8 * words.size()) return;
+      fits = true;
       quoted.resize(8 * words.size(), '\0');
       std::memcpy(words.data(), quoted.data(), quoted.size());
-      size_t used = key.size() + 1;
-      word_count = static_cast<uint8_t>((used + 7) / 8);
-      last_mask = used % 8 == 0 ? ~0ull : (1ull << (8 * (used % 8))) - 1;
+      for (size_t i = 0; i < quoted.size(); ++i)
+        if (i <= key.size()) masks[i / 8] |= 0xffull << (8 * (i % 8));
     }
     std::string key;
     int slot = -1;
     uint32_t first_child = kNone, next_sibling = kNone;
-    // The key and its closing quote, a word at a time (0 words: too long for that).
-    std::array<uint64_t, 3> words{};
-    uint8_t word_count = 0;
-    uint64_t last_mask = 0;  // the bytes of the last word that belong to the key
-    // `k` points at a raw key in the padded input: its bytes up to the closing quote.
+    // The key and its closing quote as three words, and the bytes of each that belong to them;
+    // keys longer than 23 bytes do not fit and are compared byte by byte.
+    std::array<uint64_t, 3> words{}, masks{};
+    bool fits = false;
+    // `k` points at a raw key in the padded input: its bytes up to the closing quote, and at
+    // least 24 readable bytes (the padding is larger).
     bool matches(const char* k) const {
-      if (word_count == 0) return k[key.size()] == '"' && same_bytes(k, key.data(), key.size());
-      uint64_t diff = 0, w;
-      for (size_t i = 0; i + 1 < word_count; ++i) {
-        std::memcpy(&w, k + 8 * i, 8);
-        diff |= w ^ words[i];
-      }
-      std::memcpy(&w, k + 8 * (word_count - 1), 8);
-      return (diff | ((w ^ words[word_count - 1]) & last_mask)) == 0;
+      using bytes_detail::load8;
+      if (!fits) return k[key.size()] == '"' && same_bytes(k, key.data(), key.size());
+      return (((load8(k) ^ words[0]) & masks[0]) | ((load8(k + 8) ^ words[1]) & masks[1]) |
+              ((load8(k + 16) ^ words[2]) & masks[2])) == 0;
     }
   };
   static constexpr uint32_t kRoot = 0, kNone = UINT32_MAX;
@@ -211,6 +304,7 @@ class JsonRows {
 
   ReadContext& ctx_;
   std::vector<ShapeKey> shapes_{1};  // [kRoot]: before the first key
+  std::vector<uint8_t> unescaped_;    // compact_row()'s unescaped strings
 };
 
 // What decoding JSON keeps from one object to the next of a read.
@@ -247,13 +341,6 @@ SyntaxError syntax_error(error_code e, std::string_view text) {
   }
 }
 
-// simdjson's On-Demand API checks structure lazily; fields after the last one we read may
-// still be malformed. A record is accepted only if the whole value is consumed cleanly.
-error_code finish(ondemand::document& doc) {
-  const char* rest = nullptr;
-  auto e = doc.current_location().get(rest);
-  return e == OUT_OF_BOUNDS ? SUCCESS : TRAILING_CONTENT;
-}
 
 // A file that is one JSON document spread over lines (a pretty-printed Event Hub message, an
 // array of rows) rather than JSON Lines: its first non-blank line is "{" alone, or starts with
@@ -397,13 +484,8 @@ Status decode_json(const InputObject& in, ReadContext& ctx) {
         return read_document(**document, rows, ctx);
       }
     }
-    ondemand::document doc;
-    error_code e = parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc);
-    ondemand::object obj;
     bool message = false;
-    if (!e) e = doc.get_object().get(obj);
-    if (!e) e = rows.row(obj, {line.number, line.offset}, line.text, fields, message);
-    if (!e) e = finish(doc);
+    error_code e = rows.line_row(parser, line, fields, message);
     if (e && line.unterminated && in.growing) {
       // Still being written: the next read takes it whole, from its start.
       ++ctx.stats().lines_deferred;
