@@ -44,10 +44,10 @@ inline constexpr HexTable kHex;
 // The value of hex digit `c`, or 0x80 when `c` is not one (tested once for many digits).
 inline uint8_t hex_value(char c) { return bytes_detail::kHex.v[static_cast<unsigned char>(c)]; }
 
-// The value of the 8 hex digits at `p`, first digit highest; false when one is not a digit.
-inline bool hex8(const char* p, uint32_t& out) {
+// The value of 8 hex digits, the first in the lowest byte of `x` (as loaded from memory) and
+// read as the highest; false when one is not a digit.
+inline bool hex8(uint64_t x, uint32_t& out) {
   using namespace bytes_detail;
-  uint64_t x = load8(p);
   uint64_t low7 = x & ~kHigh;
   uint64_t letter = bytes_in_range(low7 | (kOnes * 0x20), 'a', 'f');  // either case
   if (((bytes_in_range(low7, '0', '9') | letter) & ~x) != kHigh) return false;

@@ -193,7 +193,9 @@ Result<Ticks> parse_timestamp(std::string_view s) {
 }
 
 Result<Ticks> TimestampParser::parse(std::string_view s) {
-  if (hour_known_ && export_form(s) && std::memcmp(s.data(), hour_.data(), hour_.size()) == 0)
+  // The 13 bytes compared as two overlapping words; they hold the date's separators.
+  if (hour_known_ && s.size() == 28 && std::memcmp(s.data(), hour_.data(), 8) == 0 &&
+      std::memcmp(s.data() + 5, hour_.data() + 5, 8) == 0 && export_form(s))
     if (auto within = export_time_in_hour(s.data())) return hour_start_ + *within;
   auto t = parse_timestamp(s);
   if (t && export_form(s))

@@ -11,18 +11,21 @@
 namespace byoml {
 namespace {
 
-// Every export row carries a GUID: its 32 digits are put side by side and read 8 at a time.
+// Every export row carries a GUID: its 32 digits (8-4-4-4-12) are read 8 at a time, the
+// groups of 4 two to a word.
 bool parse_guid(std::string_view s, uint64_t& hi, uint64_t& lo) {
   if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);
   if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
-  char d[32];  // 8-4-4-4-12
-  std::memcpy(d, s.data(), 8);
-  std::memcpy(d + 8, s.data() + 9, 4);
-  std::memcpy(d + 12, s.data() + 14, 4);
-  std::memcpy(d + 16, s.data() + 19, 4);
-  std::memcpy(d + 20, s.data() + 24, 12);
+  auto load4 = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, s.data() + at, 4);
+    return uint64_t{v};
+  };
+  using bytes_detail::load8;
   uint32_t w[4];
-  if (!hex8(d, w[0]) || !hex8(d + 8, w[1]) || !hex8(d + 16, w[2]) || !hex8(d + 24, w[3])) return false;
+  if (!hex8(load8(s.data()), w[0]) || !hex8(load4(9) | load4(14) << 32, w[1]) ||
+      !hex8(load4(19) | load4(24) << 32, w[2]) || !hex8(load8(s.data() + 28), w[3]))
+    return false;
   hi = uint64_t{w[0]} << 32 | w[1];
   lo = uint64_t{w[2]} << 32 | w[3];
   return true;

@@ -7,11 +7,24 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace byoml {
 namespace {
 
-bool is_placeholder(std::string_view v) { return v.empty() || v == "-"; }
+inline bool is_placeholder(std::string_view v) { return v.empty() || (v.size() == 1 && v[0] == '-'); }
+
+// a + b + c, written to the front of `buffer`, which only grows (std::string's appends cost a
+// library call each, on every event).
+std::string_view join_into(std::string& buffer, std::string_view a, std::string_view b, std::string_view c) {
+  size_t n = a.size() + b.size() + c.size();
+  if (buffer.size() < n) buffer.resize(n);
+  char* d = buffer.data();
+  std::memcpy(d, a.data(), a.size());
+  std::memcpy(d + a.size(), b.data(), b.size());
+  std::memcpy(d + a.size() + b.size(), c.data(), c.size());
+  return {d, n};
+}
 
 std::string shown(std::string_view v) {
   std::string out(v.substr(0, 80));
@@ -33,7 +46,9 @@ const char* value_kind_name(ValueKind k) {
   return "?";
 }
 
-bool parse_uint(std::string_view t, uint64_t& out) {
+namespace {
+// parse_uint(), inlined where every event calls it.
+[[gnu::always_inline]] inline bool read_uint(std::string_view t, uint64_t& out) {
   bool hex = t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
   if (hex) t.remove_prefix(2);
   if (t.empty()) return false;
@@ -62,6 +77,9 @@ bool parse_uint(std::string_view t, uint64_t& out) {
   auto r = std::from_chars(t.data(), t.data() + t.size(), out, hex ? 16 : 10);
   return r.ec == std::errc() && r.ptr == t.data() + t.size();
 }
+}  // namespace
+
+bool parse_uint(std::string_view t, uint64_t& out) { return read_uint(t, out); }
 
 Result<FieldMapping::Rule> FieldMapping::compile_rule(const FieldRule& in, const char* logical) {
   Rule rule;
@@ -206,7 +224,7 @@ bool FieldMapping::resolve_any(const Rule& rule, const RecordFields& f, std::str
   return false;
 }
 
-inline bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
+[[gnu::always_inline]] inline bool FieldMapping::resolve(const Rule& rule, const RecordFields& f, std::string& buffer, std::string_view& out,
                                   std::string_view& source, ValueKind& kind, MapError& error) const {
   if (!rule.alternatives.empty() && rule.alternatives.front().field >= 0) {
     const FieldValue& v = f.get(rule.alternatives.front().field);
@@ -229,7 +247,7 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
   uint32_t event_id = 0;
   if (resolve(event_id_, f, sc.other, s, source, kind, error)) {
     uint64_t v = 0;
-    if (kind == ValueKind::kBool || !parse_uint(s, v) || v > UINT32_MAX) {
+    if (kind == ValueKind::kBool || !read_uint(s, v) || v > UINT32_MAX) {
       error = {"bad_value", std::string(source), fmt::format("expected an event id (integer), got \"{}\"", shown(s))};
       return MapOutcome::kRejected;
     }
@@ -256,7 +274,8 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
                   std::binary_search(scope_event_ids_.begin(), scope_event_ids_.end(), event_id);
 
   // Resolves a string field; a missing required one is an error, another is left empty.
-  auto text = [&](const Rule& rule, bool required, const char* logical, MapScratch::StringField k) -> bool {
+  auto text = [&](const Rule& rule, bool required, const char* logical, MapScratch::StringField k)
+                  __attribute__((always_inline)) -> bool {
     if (resolve(rule, f, sc.built[k], sc.text[k], source, kind, error)) return true;
     sc.text[k] = {};
     if (!error.kind.empty()) return false;
@@ -275,13 +294,12 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
   std::string_view machine = sc.text[MapScratch::kMachine];
   std::string_view& resource = sc.text[MapScratch::kResource];
   if (scope_ == ResourceScope::kMachineShare && !resource.empty() && !machine.empty()) {
-    if (resource.starts_with("\\\\*\\")) {
-      sc.joined.assign("\\\\").append(machine).append(resource.substr(3));
-      resource = sc.joined;
-    } else if (!resource.starts_with("\\\\")) {
-      sc.joined.assign(machine).append(1, '\\').append(resource);
-      resource = sc.joined;
-    }
+    // A share path "\\*\Data" or "\\host\Data", else a bare share name (prefixes compared
+    // as words: starts_with() is a library call here).
+    if (resource.size() >= 4 && std::memcmp(resource.data(), "\\\\*\\", 4) == 0)
+      resource = join_into(sc.joined, "\\\\", machine, resource.substr(3));
+    else if (resource.size() < 2 || std::memcmp(resource.data(), "\\\\", 2) != 0)
+      resource = join_into(sc.joined, machine, "\\", resource);
   }
   if (!text(source_ip_, false, "source_ip", MapScratch::kSourceIp)) return MapOutcome::kRejected;
 
@@ -314,7 +332,7 @@ MapOutcome FieldMapping::apply(const RecordFields& f, const EventFilter& filter,
       continue;
     }
     if (e.type == ExtraType::kString) continue;
-    if (!parse_uint(t, sc.extras[i])) {
+    if (!read_uint(t, sc.extras[i])) {
       // Events the template does not model keep going: their extras are never used.
       if (in_scope) {
         error = {"bad_value", std::string(source), fmt::format("expected a number (decimal or 0x-hex), got \"{}\"", shown(t))};

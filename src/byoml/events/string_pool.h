@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "byoml/common/bytes.h"
+
 namespace byoml {
 
 uint64_t stable_hash(std::string_view s);
@@ -21,7 +23,7 @@ class StringPool {
   StringPool(StringPool&&) = default;
   StringPool& operator=(StringPool&&) = default;
 
-  uint32_t intern(std::string_view s) { return s == last_ ? last_id_ : intern(s, stable_hash(s)); }
+  uint32_t intern(std::string_view s) { return is_last(s) ? last_id_ : intern(s, stable_hash(s)); }
   // `h` must be stable_hash(s) (a worker's pool computed it already).
   uint32_t intern(std::string_view s, uint64_t h);
   std::optional<uint32_t> find(std::string_view s) const;
@@ -32,13 +34,14 @@ class StringPool {
   // The id of the string interned last, when `s` is that string (consecutive events often
   // repeat a value: one tenant, one server per blob).
   std::optional<uint32_t> last(std::string_view s) const {
-    return s == last_ ? std::optional<uint32_t>(last_id_) : std::nullopt;
+    return is_last(s) ? std::optional<uint32_t>(last_id_) : std::nullopt;
   }
   uint32_t size() const { return static_cast<uint32_t>(strings_.size()); }
   size_t bytes_used() const;
 
  private:
   uint32_t insert(std::string_view s, uint64_t h);
+  bool is_last(std::string_view s) const { return s.size() == last_.size() && same_bytes(s.data(), last_.data(), s.size()); }
   void grow();
   std::string_view store(std::string_view s);
 
