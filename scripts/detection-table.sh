@@ -2,20 +2,22 @@
 # The detection figures of docs/detection.md, end to end with the shipped defaults, per seed of
 # the generated company: train on four weeks, score the fifth hour by hour with byoml's rule
 # after each hour (and the identity data), then evaluate every event and the rule's incidents.
-#   scripts/detection-table.sh build/byoml OUT_DIR [EVENTS] [SEEDS...]
+#   [SCENARIO=projects] scripts/detection-table.sh build/byoml OUT_DIR [EVENTS] [SEEDS...]
+# SCENARIO is byoml sample's company: enterprise (departments and teams, the default) or projects.
 set -euo pipefail
 byoml=$1
 out=$2
 events=${3:-300000}
 shift $(( $# >= 3 ? 3 : $# ))
 seeds=${*:-7 11 23}
+scenario=${SCENARIO:-enterprise}
 rules=$(dirname "$0")/../rules
 mkdir -p "$out"
 printf '%-5s %8s %8s %8s %9s %9s %9s %9s %9s %9s\n' seed users "AP" "AUCnew" "fs-AUC" "incid." "naming" "named" "falseInc" "falseAl"
 for seed in $seeds; do
   d="$out/seed-$seed"
   rm -rf "$d"
-  "$byoml" sample -q --seed "$seed" --events "$events" --output "$d" >/dev/null
+  "$byoml" sample -q --scenario "$scenario" --seed "$seed" --events "$events" --output "$d" >/dev/null
   from=$(grep -A2 '"test_window"' "$d/manifest.json" | sed -n 's/.*"from": "\(.*\)".*/\1/p')
   to=$(grep -A2 '"test_window"' "$d/manifest.json" | sed -n 's/.*"to": "\(.*\)".*/\1/p')
   "$byoml" train -q --input "$d/export" --to "$from" --model "$d/models" --no-store >/dev/null

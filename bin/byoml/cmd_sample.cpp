@@ -23,7 +23,7 @@ struct SampleArgs {
 
 int run_sample(SampleArgs& a) {
   if (Status st = a.options.apply(a.params); !st) return report_error(st);
-  if (a.scenario != "enterprise") {
+  if (a.scenario == "departments" || a.scenario == "quickstart") {
     DepartmentsSpec spec = a.scenario == "departments" ? DepartmentsSpec::reference() : DepartmentsSpec::quickstart();
     spec.seed = enterprise_sample_spec_from(a.params).seed;
     std::filesystem::create_directories(a.output);
@@ -33,7 +33,8 @@ int run_sample(SampleArgs& a) {
     fmt::print("wrote {} rows (tenant,user,resource,likelihood,split) to {}\n", rows.size(), path);
     return kExitOk;
   }
-  const EnterpriseSampleSpec spec = enterprise_sample_spec_from(a.params);
+  EnterpriseSampleSpec spec = enterprise_sample_spec_from(a.params);
+  if (a.scenario == "projects") spec.structure = CompanyStructure::kProjects;
   auto progress = [&](int day, int days) {
     if (!a.quiet && isatty(2)) std::cerr << fmt::format("\rbyoml sample: day {}/{}", day, days) << (day == days ? "\n" : "") << std::flush;
   };
@@ -41,8 +42,9 @@ int run_sample(SampleArgs& a) {
   if (!sum) return report_error(sum.status());
   fmt::print("wrote {} rows ({} x 5140) in {} blobs, {}\n", with_commas(sum->rows), with_commas(sum->rows_5140),
              with_commas(sum->blobs), human_bytes(sum->bytes));
-  fmt::print("company     {} people in {} departments, {} service and {} machine accounts, {} shares on {} servers\n",
-             sum->people, sum->departments, sum->service_accounts, sum->machine_accounts, sum->shares, sum->servers);
+  fmt::print("company     {} people ({} contractors) in {} departments, {} service and {} machine accounts, {} shares on {} servers\n",
+             sum->people, sum->contractors, sum->departments, sum->service_accounts, sum->machine_accounts, sum->shares,
+             sum->servers);
   fmt::print("train       {} .. {}\n", format_timestamp(sum->train_from, 0), format_timestamp(sum->train_to, 0));
   fmt::print("test        {} .. {}\n", format_timestamp(sum->test_from, 0), format_timestamp(sum->test_to, 0));
   for (const auto& [kind, n] : sum->labelled_events) {
@@ -65,14 +67,18 @@ Runner register_sample(CLI::App& app) {
       "Scenarios:\n"
       "  enterprise   departments, teams, admins, service accounts, weekday rhythm; then a test window\n"
       "               with legitimate novelty and labelled anomalies (writes export/, labels.csv, manifest.json)\n"
+      "  projects     as enterprise, for a flatter company that works in projects: members from several\n"
+      "               departments, a quarter contractors, heavy service-account traffic, and a\n"
+      "               reorganisation halfway through the window\n"
       "  departments  the reference algorithm's own test data: likelihood rows (hr 7/30, fin 5/25, eng 10/50)\n"
       "  quickstart   the Sentinel quick-start variant (hr 25/50, fin 35/75, eng 15/25)\n"
       "Examples:\n"
       "  byoml sample --output demo/ --events 500000\n"
+      "  byoml sample --scenario projects --seed 11 --output projects/\n"
       "  byoml sample --scenario departments --output data/");
   cmd->add_option("--output,-o", args->output, "Directory to write into")->required();
-  cmd->add_option("--scenario", args->scenario, "enterprise | departments | quickstart [default: enterprise]")
-      ->check(CLI::IsMember({"enterprise", "departments", "quickstart"}));
+  cmd->add_option("--scenario", args->scenario, "enterprise | projects | departments | quickstart [default: enterprise]")
+      ->check(CLI::IsMember({"enterprise", "projects", "departments", "quickstart"}));
   cmd->add_flag("--quiet,-q", args->quiet, "No progress on standard error");
   args->options.add(cmd, enterprise_sample_param_specs(), "Generator");
   return [args, cmd]() { return cmd->parsed() ? run_sample(*args) : -1; };

@@ -131,6 +131,68 @@ TEST(Sample, DeterministicAndReadableWithGroundTruth) {
   EXPECT_LT(one->stats.files_read, all->stats.files_read / 10);
 }
 
+// The second company (issue 12, item 8): the structure the scenario names, read back whole,
+// with the same kinds of anomaly as the first over different normal behaviour.
+TEST(Sample, AProjectCompanyHasContractorsServiceTrafficAndAReorganisation) {
+  EnterpriseSampleSpec spec;
+  spec.events = 30000;
+  spec.train_days = 14;
+  spec.test_days = 7;
+  spec.structure = CompanyStructure::kProjects;
+  test::TempDir a, b, c;
+  auto sum = write_enterprise_sample(spec, a.path().string());
+  ASSERT_TRUE(sum.is_ok()) << sum.status().message();
+  ASSERT_TRUE(write_enterprise_sample(spec, b.path().string()).is_ok());
+  EXPECT_EQ(tree_hash(a.path()), tree_hash(b.path()));
+  EnterpriseSampleSpec departments = spec;
+  departments.structure = CompanyStructure::kDepartments;
+  auto dep = write_enterprise_sample(departments, c.path().string());
+  ASSERT_TRUE(dep.is_ok());
+
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(sum->manifest_path))["structure"], "projects");
+  EXPECT_NEAR(static_cast<double>(sum->rows), 30000.0, 30000.0 * 0.15);
+  EXPECT_GE(sum->contractors, sum->people / 6);
+  EXPECT_EQ(dep->contractors, 0u);
+  EXPECT_EQ(sum->service_accounts, 8u);
+  for (const char* kind : {"anomaly/compromised_account", "anomaly/share_sweep", "anomaly/sensitive_read",
+                           "anomaly/admin_share_nonadmin", "novelty/new_hire", "novelty/new_project",
+                           "novelty/joined_project", "novelty/transfer"})
+    EXPECT_GT(sum->labelled_events[kind], 0u) << kind;
+
+  // Project shares carry most of what people open; service accounts far more of all traffic
+  // than in the company of departments.
+  auto share_of = [](const test::ReadAll& r, auto&& pred) {
+    size_t n = 0;
+    for (size_t i = 0; i < r.events.size(); ++i) n += r.events.event_id[i] == 5140 && pred(r, i);
+    return static_cast<double>(n);
+  };
+  auto is_service = [](const test::ReadAll& r, size_t i) { return r.user(i).find("\\svc_") != std::string::npos; };
+  auto is_person = [&](const test::ReadAll& r, size_t i) { return !is_service(r, i) && r.user(i).back() != '$'; };
+  auto all = test::read_all({sum->export_dir});
+  auto all_dep = test::read_all({dep->export_dir});
+  EXPECT_EQ(all->events.size(), sum->rows);
+  EXPECT_EQ(all->stats.rejected, 0u);
+  double on_projects = share_of(*all, [&](const test::ReadAll& r, size_t i) {
+    return is_person(r, i) && r.resource(i).find("\\prj-") != std::string::npos;
+  });
+  EXPECT_GT(on_projects / share_of(*all, is_person), 0.45);
+  double service = share_of(*all, is_service) / static_cast<double>(sum->rows_5140);
+  double service_dep = share_of(*all_dep, is_service) / static_cast<double>(dep->rows_5140);
+  EXPECT_GT(service, 3 * service_dep) << service << " against " << service_dep;
+  bool contractor_seen = false;
+  for (size_t i = 0; i < all->events.size() && !contractor_seen; ++i) contractor_seen = all->user(i).find("\\ext.") != std::string::npos;
+  EXPECT_TRUE(contractor_seen);
+
+  // The reorganisation is in the identity data: on the middle day, a department change for a
+  // good part of the employees.
+  std::ifstream identity(sum->identity_path);
+  std::string middle = format_timestamp(spec.start + (spec.train_days + spec.test_days) / 2 * kTicksPerDay, 0).substr(0, 10);
+  size_t moved = 0;
+  for (std::string line; std::getline(identity, line);)
+    moved += nlohmann::json::parse(line)["TimeGenerated"].get<std::string>().substr(0, 10) == middle;
+  EXPECT_GT(moved, sum->people / 6) << "rows dated " << middle;
+}
+
 TEST(Sample, DepartmentsScenarioIsTheReferenceData) {
   auto rows = make_departments_scenario(DepartmentsSpec::reference());
   std::map<std::string, size_t> by_split;

@@ -35,7 +35,7 @@ const char* const kLast[] = {"smith", "garcia", "chen", "khan", "muller", "rossi
                              "jones", "brown", "martin", "lee", "patel", "kim", "dubois", "nowak", "meyer",
                              "costa", "ward", "hughes", "berg", "fox", "hale", "ito", "lopez", "park", "reid"};
 
-enum class ShareKind : uint8_t { kTeam, kDepartment, kRestricted, kCorporate, kAdmin, kDomain };
+enum class ShareKind : uint8_t { kTeam, kDepartment, kRestricted, kCorporate, kAdmin, kDomain, kProject };
 
 struct Share {
   uint32_t server;
@@ -63,9 +63,9 @@ struct Habit {
 
 const char* const kKinds[] = {"",         "new_hire", "new_share", "other_team_share", "cross_department_project",
                               "transfer", "compromised_account", "share_sweep", "sensitive_read",
-                              "admin_share_nonadmin"};
+                              "admin_share_nonadmin", "joined_project", "new_project"};
 enum Kind : uint8_t { kNone, kNewHire, kNewShare, kOtherTeamShare, kCrossProject, kTransfer, kCompromised,
-                      kSweep, kSensitive, kAdminShare };
+                      kSweep, kSensitive, kAdminShare, kJoinedProject, kNewProject };
 
 enum class Role : uint8_t { kStaff, kManager, kAdmin, kService, kMachine };
 
@@ -79,7 +79,11 @@ struct Person {
   int from_day = 0;                      // hired on this day (0: present from the start)
   std::vector<std::pair<int, int>> moves;  // (day, department) of each transfer
   int first_dept = -1;
+  bool contractor = false;  // projects: an outside worker (ext.*), on projects only
   std::vector<Habit> habits;
+  bool uses(uint32_t share) const {
+    return std::any_of(habits.begin(), habits.end(), [&](const Habit& h) { return h.share == share; });
+  }
 };
 
 struct Ev {
@@ -113,7 +117,11 @@ class Generator {
 
  private:
   void build_org();
-  void script_test_window();
+  void build_departments(Rng& r, uint32_t users);
+  void build_projects(Rng& r, uint32_t users);
+  void script_anomalies(Rng& n);
+  Person new_person(Rng& r, int dept, int team, Role role);
+  uint32_t staff_from(Rng& r) const;
   uint32_t add_share(uint32_t server, std::string name, ShareKind kind, int dept, int team);
   uint32_t add_server(const std::string& host);
   std::vector<uint32_t> shares_where(ShareKind kind, int dept) const;
@@ -140,6 +148,8 @@ class Generator {
     uint16_t id;
   };
   std::vector<Incident> incidents_;
+  std::map<std::string, int> names_used_;
+  uint32_t next_rid_ = 1104;
   EnterpriseSampleSummary sum_;
   fs::path last_dir_;
   fmt::memory_buffer buf_;
@@ -170,9 +180,67 @@ std::vector<uint32_t> Generator::shares_where(ShareKind kind, int dept) const {
   return out;
 }
 
+Person Generator::new_person(Rng& r, int d, int t, Role role) {
+  Person p;
+  std::string base = fmt::format("{}.{}", kFirst[r.below(std::size(kFirst))], kLast[r.below(std::size(kLast))]);
+  int n = names_used_[base]++;
+  p.user = n == 0 ? base : fmt::format("{}{}", base, n + 1);
+  p.sid = fmt::format("S-1-5-21-3623811015-3361044348-30300820-{}", next_rid_++);
+  p.ip = fmt::format("10.{}.{}.{}", 10 + d % 200, t + 1, 10 + r.below(240));
+  p.dept = p.first_dept = d;
+  p.team = t;
+  p.role = role;
+  p.rate = std::exp(0.4 * r.normal());  // some people use shares far more than others
+  return p;
+}
+
+uint32_t Generator::staff_from(Rng& g) const {  // one of the staff present from the start
+  for (;;) {
+    uint32_t i = static_cast<uint32_t>(g.below(sum_.people));
+    if (people_[i].role == Role::kStaff && !people_[i].contractor) return i;
+  }
+}
+
 void Generator::build_org() {
   Rng r = rng_.fork(1);
   uint32_t users = spec_.users ? spec_.users : static_cast<uint32_t>(std::clamp<uint64_t>(spec_.events / 650, 40, 2'000'000));
+  if (spec_.structure == CompanyStructure::kProjects) build_projects(r, users);
+  else build_departments(r, users);
+
+  // Activity per person-day chosen so the total comes out near spec_.events: people work on
+  // weekdays from the day they start, service and machine accounts every day.
+  const int days = spec_.train_days + spec_.test_days;
+  std::vector<double> workdays_from(static_cast<size_t>(days) + 1, 0);  // weekdays count 1, weekend days 0.1
+  for (int d = days - 1; d >= 0; --d)
+    workdays_from[d] = workdays_from[d + 1] + (weekday(spec_.start + d * kTicksPerDay) < 5 ? 1.0 : 0.1);
+  double weight = 0;
+  for (const auto& p : people_) {
+    bool always = p.role == Role::kService || p.role == Role::kMachine;
+    weight += p.rate * (always ? days - p.from_day : workdays_from[p.from_day]);
+  }
+  base_rate_ = static_cast<double>(spec_.events) / std::max(1.0, weight);
+}
+
+// Anomalies: each an incident on one day of the test window, drawn here so that the same seed
+// always yields the same incidents.
+void Generator::script_anomalies(Rng& n) {
+  auto test_day = [&] { return spec_.train_days + static_cast<int>(n.below(static_cast<uint64_t>(std::max(1, spec_.test_days)))); };
+  uint16_t id = 0;
+  auto add = [&](Kind k, uint32_t count) {
+    for (uint32_t i = 0; i < count; ++i) {
+      int day = test_day();
+      incidents_.push_back({day, k, staff_from(n), ++id});
+    }
+  };
+  add(kCompromised, std::max<uint32_t>(2, sum_.people / 150));
+  add(kSweep, std::max<uint32_t>(1, sum_.people / 300));
+  add(kSensitive, std::max<uint32_t>(3, sum_.people / 80));
+  add(kAdminShare, std::max<uint32_t>(2, sum_.people / 150));
+}
+
+// A company of departments and teams: team shares, a department share and a restricted one
+// per department, company-wide shares; weekly novelty of the same kinds in training.
+void Generator::build_departments(Rng& r, uint32_t users) {
   int depts = std::clamp(static_cast<int>(users / 25), 3, 60);
   for (int d = 0; d < depts; ++d)
     dept_names_.push_back(d < 12 ? kDepartments[d] : fmt::format("Division{:02}", d + 1));
@@ -206,21 +274,7 @@ void Generator::build_org() {
 
   auto corp_shares = shares_where(ShareKind::kCorporate, -1);
   auto admin_shares = shares_where(ShareKind::kAdmin, -1);
-  std::map<std::string, int> names_used;
-  uint32_t rid = 1104;
-  auto new_person = [&](int d, int t, Role role) {
-    Person p;
-    std::string base = fmt::format("{}.{}", kFirst[r.below(std::size(kFirst))], kLast[r.below(std::size(kLast))]);
-    int n = names_used[base]++;
-    p.user = n == 0 ? base : fmt::format("{}{}", base, n + 1);
-    p.sid = fmt::format("S-1-5-21-3623811015-3361044348-30300820-{}", rid++);
-    p.ip = fmt::format("10.{}.{}.{}", 10 + d % 200, t + 1, 10 + r.below(240));
-    p.dept = p.first_dept = d;
-    p.team = t;
-    p.role = role;
-    p.rate = std::exp(0.4 * r.normal());  // some people use shares far more than others
-    return p;
-  };
+  auto new_person = [&](int d, int t, Role role) { return this->new_person(r, d, t, role); };
   auto staff_habits = [&](Person& p, int d, int t, int from, int to, Label label, uint8_t kind) {
     for (uint32_t s : shares_where(ShareKind::kTeam, d))
       if (shares_[s].team == t) p.habits.push_back({s, 6.0, from, to, label, kind});
@@ -280,12 +334,6 @@ void Generator::build_org() {
   // cross-department project and (in the test window) transfers, over `span` days from `first`.
   // The test window's is labelled; the training window's is everyday background (a real
   // company's pairs keep appearing), which training holds out to calibrate its alert threshold.
-  auto staff_from = [&](Rng& g) {  // one of the staff present from the start
-    for (;;) {
-      uint32_t i = static_cast<uint32_t>(g.below(sum_.people));
-      if (people_[i].role == Role::kStaff) return i;
-    }
-  };
   auto novelty = [&](Rng& n, int first, int span, Label label, const std::string& tag) {
     auto kind = [&](Kind k) { return static_cast<uint8_t>(label == kNovelty ? k : kNone); };
     auto staff = [&]() { return staff_from(n); };
@@ -354,26 +402,189 @@ void Generator::build_org() {
   }
   Rng n = rng_.fork(2);
   novelty(n, T, spec_.test_days, kNovelty, "Projects");
-  auto staff = [&]() { return staff_from(n); };
-  auto test_day = [&](int span) { return T + static_cast<int>(n.below(static_cast<uint64_t>(std::max(1, std::min(span, spec_.test_days))))); };
+  script_anomalies(n);
+}
 
-  // Anomalies: each an incident on one day of the test window, drawn here so that the same
-  // seed always yields the same incidents.
-  uint16_t id = 0;
-  auto add = [&](Kind k, uint32_t count) {
-    for (uint32_t i = 0; i < count; ++i) incidents_.push_back({test_day(spec_.test_days), k, staff(), ++id});
+// A flatter company that works in projects: a few large departments without teams, project
+// shares whose members come from several departments and change week by week, a quarter of
+// the staff contractors on projects only, twice the service accounts at three times the
+// traffic, and a reorganisation halfway through the window that moves a third of the
+// employees to other departments (recorded in the identity data).
+void Generator::build_projects(Rng& r, uint32_t users) {
+  int depts = std::clamp(static_cast<int>(users / 100), 2, 12);
+  for (int d = 0; d < depts; ++d) dept_names_.push_back(kDepartments[d]);
+  teams_per_dept_.assign(static_cast<size_t>(depts), 1);
+
+  uint32_t dc1 = add_server("DC01"), dc2 = add_server("DC02");
+  uint32_t corp = add_server("FS-CORP01");
+  for (uint32_t dc : {dc1, dc2}) {
+    add_share(dc, "SYSVOL", ShareKind::kDomain, -1, -1);
+    add_share(dc, "NETLOGON", ShareKind::kDomain, -1, -1);
+  }
+  for (const char* s : {"Public", "Policies", "Software"}) add_share(corp, s, ShareKind::kCorporate, -1, -1);
+  for (int d = 0; d < depts; ++d) {
+    std::string code = dept_names_[d].substr(0, 3);
+    std::transform(code.begin(), code.end(), code.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+    uint32_t fs = add_server(fmt::format("FS-{}{:02}", code, d + 1));
+    add_share(fs, dept_names_[d], ShareKind::kDepartment, d, -1);
+    add_share(fs, dept_names_[d] + "-Restricted", ShareKind::kRestricted, d, -1);
+  }
+  // Projects live on their own servers, 25 to a server; a project's department is the one
+  // that owns it, its `team` its number.
+  std::vector<uint32_t> project_servers;
+  int next_project = 1001;
+  auto add_project = [&](int owner) {
+    size_t n = shares_where(ShareKind::kProject, -1).size();
+    if (n % 25 == 0) project_servers.push_back(add_server(fmt::format("FS-PRJ{:02}", project_servers.size() + 1)));
+    int number = next_project++;
+    return add_share(project_servers.back(), fmt::format("PRJ-{}", number), ShareKind::kProject, owner, number);
   };
-  add(kCompromised, std::max<uint32_t>(2, sum_.people / 150));
-  add(kSweep, std::max<uint32_t>(1, sum_.people / 300));
-  add(kSensitive, std::max<uint32_t>(3, sum_.people / 80));
-  add(kAdminShare, std::max<uint32_t>(2, sum_.people / 150));
+  const int projects = std::max(4, static_cast<int>(users / 10));
+  for (int k = 0; k < projects; ++k) add_project(static_cast<int>(r.below(static_cast<uint64_t>(depts))));
+  auto corp_shares = shares_where(ShareKind::kCorporate, -1);
+  auto public_share = corp_shares.front();
 
-  // Activity per person-day chosen so the total comes out near spec_.events.
-  double weight = 0;
-  for (const auto& p : people_) weight += p.rate;
-  double day_factor = 0;
-  for (int d = 0; d < all_days; ++d) day_factor += weekday(spec_.start + d * kTicksPerDay) < 5 ? 1.0 : 0.1;
-  base_rate_ = static_cast<double>(spec_.events) / std::max(1.0, weight * day_factor);
+  const int all_days = spec_.train_days + spec_.test_days;
+  auto employee_habits = [&](Person& p, int d, int from, int to, Label label, uint8_t kind) {
+    for (uint32_t s : shares_where(ShareKind::kDepartment, d)) p.habits.push_back({s, 2.0, from, to, label, kind});
+    if (p.role == Role::kManager)
+      for (uint32_t s : shares_where(ShareKind::kRestricted, d)) p.habits.push_back({s, 1.0, from, to, label, kind});
+  };
+  // A person's projects: a main one, and a second and third with falling odds and weight.
+  auto join_projects = [&](Rng& g, Person& p, int from, Label label, uint8_t kind) {
+    auto all = shares_where(ShareKind::kProject, -1);
+    for (double weight : {5.0, 2.5, 1.5}) {
+      uint32_t s = all[g.below(all.size())];
+      if (!p.uses(s)) p.habits.push_back({s, weight, from, all_days, label, kind});
+      if (!g.chance(0.45)) break;
+    }
+  };
+  auto add_staff = [&](Rng& g, int from, Label label, uint8_t kind) {
+    int d = static_cast<int>(g.below(static_cast<uint64_t>(depts)));
+    bool contractor = g.chance(0.25);
+    bool it_admin = !contractor && dept_names_[d] == "IT" && g.chance(0.2);
+    Role role = it_admin ? Role::kAdmin : (!contractor && g.chance(0.08) ? Role::kManager : Role::kStaff);
+    Person p = new_person(g, d, 0, role);
+    if (contractor) {
+      p.contractor = true;
+      p.user = "ext." + p.user;
+      p.habits.push_back({public_share, 0.5, from, all_days, label, kind});
+    } else {
+      employee_habits(p, d, from, all_days, label, kind);
+      for (uint32_t s : corp_shares) p.habits.push_back({s, 0.3 + 0.4 * g.real(), from, all_days, label, kind});
+    }
+    if (role == Role::kAdmin)
+      for (uint32_t s : shares_where(ShareKind::kAdmin, -1)) p.habits.push_back({s, 0.4, from, all_days, label, kind});
+    join_projects(g, p, from, label, kind);
+    p.from_day = from;
+    people_.push_back(std::move(p));
+  };
+  for (uint32_t s = 0; s < servers_.size(); ++s) {
+    add_share(s, "C$", ShareKind::kAdmin, -1, -1);
+    add_share(s, "ADMIN$", ShareKind::kAdmin, -1, -1);
+  }
+  for (uint32_t i = 0; i < users; ++i) add_staff(r, 0, kNormal, kNone);
+  sum_.people = static_cast<uint32_t>(people_.size());
+
+  // Service accounts: backup, scanning and replication everywhere; databases, ETL and archiving
+  // on the project shares; monitoring on the admin shares.
+  struct Service {
+    const char* name;
+    bool (*touches)(ShareKind);
+  };
+  const Service services[] = {
+      {"svc_backup", [](ShareKind) { return true; }},
+      {"svc_av_scan", [](ShareKind k) { return k != ShareKind::kAdmin; }},
+      {"svc_dfsr", [](ShareKind k) { return k == ShareKind::kDepartment || k == ShareKind::kCorporate || k == ShareKind::kDomain; }},
+      {"svc_index", [](ShareKind k) { return k == ShareKind::kDepartment || k == ShareKind::kCorporate || k == ShareKind::kProject; }},
+      {"svc_sql", [](ShareKind k) { return k == ShareKind::kProject; }},
+      {"svc_etl", [](ShareKind k) { return k == ShareKind::kProject; }},
+      {"svc_archive", [](ShareKind k) { return k == ShareKind::kProject || k == ShareKind::kRestricted; }},
+      {"svc_monitor", [](ShareKind k) { return k == ShareKind::kAdmin; }}};
+  for (const Service& svc : services) {
+    Person p = new_person(r, 0, 0, Role::kService);
+    p.user = svc.name;
+    p.ip = fmt::format("10.0.0.{}", 20 + sum_.service_accounts);
+    p.rate = 9.0;
+    for (uint32_t s = 0; s < shares_.size(); ++s)
+      if (svc.touches(shares_[s].kind)) p.habits.push_back({s, 1.0, 0, all_days, kNormal, kNone});
+    people_.push_back(std::move(p));
+    ++sum_.service_accounts;
+  }
+  uint32_t machines = std::clamp<uint32_t>(sum_.people / 4, 4, 50000);
+  for (uint32_t m = 0; m < machines; ++m) {
+    Person p = new_person(r, static_cast<int>(m % static_cast<uint32_t>(depts)), 0, Role::kMachine);
+    p.user = fmt::format("WS{:05}$", m + 1);
+    p.rate = 0.3;
+    for (uint32_t s : shares_where(ShareKind::kDomain, -1)) p.habits.push_back({s, 1.0, 0, all_days, kNormal, kNone});
+    people_.push_back(std::move(p));
+    ++sum_.machine_accounts;
+  }
+
+  // The reorganisation, halfway through the window: a third of the employees change department.
+  const int reorg = all_days / 2;
+  for (uint32_t i = 0; i < sum_.people; ++i) {
+    Person& p = people_[i];
+    if (p.contractor || p.role != Role::kStaff || !r.chance(0.33)) continue;
+    int d = (p.dept + 1 + static_cast<int>(r.below(static_cast<uint64_t>(depts - 1)))) % depts;
+    for (auto& h : p.habits)
+      if (shares_[h.share].kind == ShareKind::kDepartment && h.to_day > reorg) h.to_day = reorg;
+    employee_habits(p, d, reorg, all_days, kNormal, kNone);
+    p.dept = d;
+    p.moves.emplace_back(reorg, d);
+  }
+
+  // Novelty every week from the second, labelled in the test window: hires (a quarter of them
+  // contractors), a new project with members from several departments, people joining running
+  // projects, contracts that end, and (in the test window) transfers.
+  auto novelty = [&](Rng& n, int first, int span, Label label) {
+    auto kind = [&](Kind k) { return static_cast<uint8_t>(label == kNovelty ? k : kNone); };
+    auto day_in = [&](int within) { return first + static_cast<int>(n.below(static_cast<uint64_t>(std::max(1, std::min(within, span))))); };
+    for (uint32_t k = 0; k < std::max<uint32_t>(1, sum_.people / 50); ++k) add_staff(n, day_in(3), label, kind(kNewHire));
+    {
+      uint32_t s = add_project(static_cast<int>(n.below(static_cast<uint64_t>(depts))));
+      int from = day_in(3);
+      for (int members = 0, want = 3 + static_cast<int>(n.below(4)); members < want;) {
+        Person& p = people_[staff_from(n)];
+        if (p.uses(s)) continue;
+        p.habits.push_back({s, 4.0, from, all_days, label, kind(kNewProject)});
+        ++members;
+      }
+    }
+    auto running = shares_where(ShareKind::kProject, -1);
+    for (uint32_t k = 0; k < std::max<uint32_t>(2, sum_.people / 30); ++k) {
+      Person& p = people_[staff_from(n)];
+      uint32_t s = running[n.below(running.size())];
+      if (!p.uses(s)) p.habits.push_back({s, 2.5, day_in(5), all_days, label, kind(kJoinedProject)});
+    }
+    for (uint32_t i = 0; i < sum_.people; ++i)
+      if (people_[i].contractor && n.chance(0.05)) {
+        int end = day_in(span);
+        for (auto& h : people_[i].habits) h.to_day = std::min(h.to_day, end);
+      }
+    if (label != kNovelty) return;
+    for (uint32_t k = 0; k < std::max<uint32_t>(1, sum_.people / 100); ++k) {
+      Person& p = people_[staff_from(n)];
+      int from = day_in(2);
+      for (auto& h : p.habits)
+        if (shares_[h.share].kind == ShareKind::kDepartment && h.to_day > from) h.to_day = from;
+      int d = (p.dept + 1 + static_cast<int>(n.below(static_cast<uint64_t>(depts - 1)))) % depts;
+      employee_habits(p, d, from, all_days, kNovelty, kTransfer);
+      p.dept = d;
+      p.moves.emplace_back(from, d);
+    }
+  };
+  const int T = spec_.train_days;
+  for (int week = 1; 7 * week < T; ++week) {
+    Rng w = rng_.fork(100 + static_cast<uint64_t>(week));
+    novelty(w, 7 * week, std::min(7, T - 7 * week), kNormal);
+  }
+  Rng n = rng_.fork(2);
+  novelty(n, T, spec_.test_days, kNovelty);
+  script_anomalies(n);
+  sum_.shares = static_cast<uint32_t>(shares_.size());
+  sum_.servers = static_cast<uint32_t>(servers_.size());
+  sum_.departments = static_cast<uint32_t>(depts);
 }
 
 Ticks Generator::work_time(Rng& r, Ticks day) const {
@@ -415,10 +626,15 @@ void Generator::inject_anomalies(int day, std::vector<Ev>& out) {
   for (const auto& inc : incidents_) {
     if (inc.day != day) continue;
     const Person& p = people_[inc.person];
+    // Shares of another department (and, in a company of projects, projects the person is
+    // not on and shares the person used before a move).
+    const bool projects = spec_.structure == CompanyStructure::kProjects;
     auto foreign = [&](ShareKind k) {
       std::vector<uint32_t> out_shares;
       for (uint32_t s = 0; s < shares_.size(); ++s)
-        if (shares_[s].kind == k && shares_[s].dept >= 0 && shares_[s].dept != p.dept) out_shares.push_back(s);
+        if (shares_[s].kind == k && shares_[s].dept >= 0 && (k == ShareKind::kProject || shares_[s].dept != p.dept) &&
+            (!projects || !p.uses(s)))
+          out_shares.push_back(s);
       return out_shares;
     };
     auto push = [&](Ticks t, uint32_t s, std::string_view ip) {
@@ -429,7 +645,7 @@ void Generator::inject_anomalies(int day, std::vector<Ev>& out) {
         // Off hours, from an address the user never had, into other departments.
         Ticks t = start + static_cast<Ticks>((r.chance(0.5) ? 1 : 21) * kTicksPerHour) +
                   static_cast<Ticks>(r.below(kTicksPerHour));
-        std::vector<uint32_t> pool = foreign(ShareKind::kTeam);
+        std::vector<uint32_t> pool = foreign(projects ? ShareKind::kProject : ShareKind::kTeam);
         for (uint32_t s : foreign(ShareKind::kRestricted)) pool.push_back(s);
         for (uint32_t s : foreign(ShareKind::kDepartment)) pool.push_back(s);
         uint64_t n = std::min<uint64_t>(pool.size(), 6 + r.below(10));
@@ -446,7 +662,7 @@ void Generator::inject_anomalies(int day, std::vector<Ev>& out) {
         Ticks t = work_time(r, start);
         std::vector<uint32_t> all;
         for (uint32_t s = 0; s < shares_.size(); ++s)
-          if (shares_[s].dept != p.dept) all.push_back(s);
+          if (projects ? !p.uses(s) : shares_[s].dept != p.dept) all.push_back(s);
         uint64_t n = std::min<uint64_t>(all.size(), 30 + r.below(30));
         for (uint64_t k = 0; k < n; ++k) {
           std::swap(all[k], all[k + r.below(all.size() - k)]);
@@ -557,7 +773,10 @@ Status Generator::write_identity(const std::string& path) const {
   if (!f) return f.status();
   for (const Person& p : people_) {
     if (p.role == Role::kService || p.role == Role::kMachine) continue;
-    const char* title = p.role == Role::kManager ? "Manager" : p.role == Role::kAdmin ? "Systems Administrator" : "Specialist";
+    const char* title = p.contractor              ? "Contractor"
+                        : p.role == Role::kManager  ? "Manager"
+                        : p.role == Role::kAdmin    ? "Systems Administrator"
+                                                    : "Specialist";
     auto row = [&](int day, int dept) {
       fmt::print(f->stream(),
                  R"({{"TenantId":"{}","TimeGenerated":"{}","AccountName":"{}","AccountDomain":"contoso.local",)"
@@ -600,6 +819,7 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
     if (progress) progress(d + 1, days);
   }
   for (const auto& inc : incidents_) ++sum_.incidents[fmt::format("anomaly/{}", kKinds[inc.kind])];
+  sum_.contractors = static_cast<uint32_t>(std::count_if(people_.begin(), people_.end(), [](const Person& p) { return p.contractor; }));
   sum_.train_from = spec_.start;
   sum_.train_to = sum_.test_from = spec_.start + spec_.train_days * kTicksPerDay;
   sum_.test_to = spec_.start + days * kTicksPerDay;
@@ -607,6 +827,7 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
   nlohmann::json m = {
       {"generator", "byoml sample"},
       {"seed", spec_.seed},
+      {"structure", spec_.structure == CompanyStructure::kProjects ? "projects" : "departments"},
       {"requested_events", spec_.events},
       {"rows", sum_.rows},
       {"rows_5140", sum_.rows_5140},
@@ -615,6 +836,7 @@ Result<EnterpriseSampleSummary> Generator::run(const ProgressFn& progress) {
       {"train_window", {{"from", format_timestamp(sum_.train_from, 0)}, {"to", format_timestamp(sum_.train_to, 0)}}},
       {"test_window", {{"from", format_timestamp(sum_.test_from, 0)}, {"to", format_timestamp(sum_.test_to, 0)}}},
       {"people", sum_.people},
+      {"contractors", sum_.contractors},
       {"service_accounts", sum_.service_accounts},
       {"machine_accounts", sum_.machine_accounts},
       {"departments", sum_.departments},

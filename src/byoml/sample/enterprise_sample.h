@@ -4,8 +4,10 @@
 // week from the second brings novelty (new hires, new shares, a share of another team in one's
 // own department, a cross-department project); in the test window it is labelled, joined by
 // transfers and by labelled anomalies (compromised accounts, share sweeps, single reads of another
-// department's restricted share, non-admins on admin shares). Seeded and deterministic;
-// written day by day, so memory depends on one day's events, not on the total.
+// department's restricted share, non-admins on admin shares). A second structure, a flatter
+// company that works in projects (CompanyStructure::kProjects), has the same kinds of anomaly
+// over different normal behaviour, so that detection is not tuned to one company. Seeded and
+// deterministic; written day by day, so memory depends on one day's events, not on the total.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +22,13 @@
 
 namespace byoml {
 
+// How the generated company works. kDepartments: departments of teams, each on its own shares.
+// kProjects: a flatter company on project shares, with contractors, heavy service-account
+// traffic and a reorganisation halfway through the window.
+enum class CompanyStructure { kDepartments, kProjects };
+
 struct EnterpriseSampleSpec {
+  CompanyStructure structure = CompanyStructure::kDepartments;  // chosen by `byoml sample --scenario`
   uint64_t seed = 7;
   uint64_t events = 200'000;   // approximate number of rows written (5140 and 5145)
   uint32_t users = 0;          // people; 0 derives it from `events`
@@ -33,7 +41,7 @@ struct EnterpriseSampleSpec {
 
 struct EnterpriseSampleSummary {
   uint64_t rows = 0, rows_5140 = 0, blobs = 0, bytes = 0;
-  uint32_t people = 0, service_accounts = 0, machine_accounts = 0, shares = 0, servers = 0, departments = 0;
+  uint32_t people = 0, contractors = 0, service_accounts = 0, machine_accounts = 0, shares = 0, servers = 0, departments = 0;
   Ticks train_from = 0, train_to = 0, test_from = 0, test_to = 0;
   std::map<std::string, uint64_t> labelled_events;  // "anomaly/share_sweep" -> events
   std::map<std::string, uint64_t> incidents;        // "anomaly/share_sweep" -> incidents
