@@ -358,6 +358,36 @@ TEST(Scoring, AClosedGroupsShareOpenedFromOutsideIsExclusive) {
   EXPECT_EQ(e.resource_users, 5u) << "counted, all the same";
 }
 
+// With identity data, a share that a part of one department uses is that department's closed
+// group even past exclusive_users: teams a and b make department x (six people), team c is y,
+// team d alone is z. Team a's share opened from y is exclusive; from b, in x, it is not (a
+// team's share in one's own department); team d's share is all of z, not a part of it.
+TEST(Scoring, APartOfADepartmentsShareOpenedFromAnotherDepartmentIsExclusive) {
+  std::vector<std::string> names;
+  AccessAnomalyModel m = two_servers_model(names);
+  IdentityTimeline t;
+  for (const char* u : {"a0", "a1", "a2", "b0", "b1", "b2"}) t.add(u, 0, "x");
+  for (const char* u : {"c0", "c1", "c2"}) t.add(u, 0, "y");
+  for (const char* u : {"d0", "d1", "d2"}) t.add(u, 0, "z");
+  ScoreOptions o;
+  o.threshold = 100.0;  // nothing is above it
+  o.exclusive_users = 0;
+  o.exclusive_department_users = 3;
+  o.identity = &t;
+  std::vector<WindowPair> window = {wp("c0", "\\\\fs1\\team-a"), wp("b0", "\\\\fs1\\team-a"),
+                                    wp("a0", "\\\\fs1\\team-d")};
+  auto s = AccessScorer(m, o).score(window);
+  EXPECT_TRUE(s[0].reasons & kReasonExclusiveResource);
+  EXPECT_TRUE(s[0].alert);
+  EXPECT_FALSE(s[1].reasons & kReasonExclusiveResource) << "b0 is in department x";
+  EXPECT_FALSE(s[2].reasons & kReasonExclusiveResource) << "team d is all of department z";
+  o.exclusive_department_users = 2;  // team a has three
+  EXPECT_FALSE(AccessScorer(m, o).score(window)[0].reasons & kReasonExclusiveResource);
+  o.exclusive_department_users = 3;
+  o.identity = nullptr;
+  EXPECT_FALSE(AccessScorer(m, o).score(window)[0].reasons & kReasonExclusiveResource) << "no departments known";
+}
+
 // A new share on fs1, where team a works, scores for a0 as a0's shares there; a new share on
 // fs2, where b0 never worked, stands in for fs2's shares, which are team a's archive to b0.
 TEST(Scoring, ANewShareOnTheUsersOwnServerScoresAsTheUsersSharesThere) {

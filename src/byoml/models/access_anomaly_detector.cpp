@@ -143,6 +143,7 @@ class AccessScorerAdapter final : public Scorer {
     options_.burst_resources = params_.burst_resources;
     options_.burst_window = params_.burst_window;
     options_.exclusive_users = params_.exclusive_users;
+    options_.exclusive_department_users = params_.exclusive_department_users;
     options_.identity = setup_.identity;
   }
 

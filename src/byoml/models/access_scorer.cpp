@@ -40,6 +40,11 @@ const ParamTable<ScoringParams>& scoring_params() {
       .add("exclusive_users", &ScoringParams::exclusive_users,
            "A resource that at most this many people used in training (service accounts aside) belongs to a closed "
            "group: a new pair on it alerts from a normal day's median new pair up, reason exclusive_resource (0: off)",
+           0, 1e6)
+      .add("exclusive_department_users", &ScoringParams::exclusive_department_users,
+           "With identity data (--identity): a resource that at most this many people used in training, all of one "
+           "department, is that department's closed group: a new pair on it from someone of another department alerts "
+           "as for exclusive_users (0: off)",
            0, 1e6);
   return table;
 }
@@ -105,6 +110,32 @@ AccessScorer::AccessScorer(const AccessAnomalyModel& m, ScoreOptions o) : m_(m),
   }
   group_size_.assign(m.resources.size(), 0);
   for (const ModelPair& p : m.pairs) group_size_[p.resource] += !broad_[p.user];
+  group_department_.assign(m.resources.size(), std::nullopt);
+  if (!o_.identity || o_.exclusive_department_users <= 0) return;
+  // A department's closed group is a part of it: at most half of its people in the model (a
+  // small department's own share, which all of it uses, is not one).
+  std::map<std::string_view, uint64_t, std::less<>> members;
+  for (uint32_t u = 0; u < m.users.size(); ++u) {
+    if (broad_[u] || m.pairs_by_user[u] == m.pairs_by_user[u + 1]) continue;
+    Ticks last = kMinTicks;
+    for (uint64_t i = m.pairs_by_user[u]; i < m.pairs_by_user[u + 1]; ++i) last = std::max(last, m.pairs[i].last);
+    if (auto d = o_.identity->department_at(m.users[u], last)) ++members[*d];
+  }
+  for (uint32_t r = 0; r < m.resources.size(); ++r)
+    if (group_size_[r] > 0 && group_size_[r] <= static_cast<uint64_t>(o_.exclusive_department_users))
+      if (auto d = only_department(r); d && 2 * group_size_[r] <= members[*d]) group_department_[r] = d;
+}
+
+std::optional<std::string_view> AccessScorer::only_department(uint32_t resource) const {
+  std::optional<std::string_view> only;
+  for (uint64_t j = m_.pairs_by_resource[resource]; j < m_.pairs_by_resource[resource + 1]; ++j) {
+    const ModelPair& p = m_.pairs[m_.pair_order_by_resource[j]];
+    if (broad_[p.user]) continue;
+    auto d = o_.identity->department_at(m_.users[p.user], p.last);
+    if (!d || (only && *only != *d)) return std::nullopt;
+    only = d;
+  }
+  return only;
 }
 
 const AccessScorer::Side& AccessScorer::side(uint32_t tenant, bool of_resources) {
@@ -395,9 +426,18 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
     // A closed group's resource opened from outside the group counts from a normal day's median
     // new pair up. Only an account the model knows is known to be outside (a new hire may be
     // joining the group); a share no person used, only service accounts, is the most closed.
-    const bool exclusive = o_.exclusive_users > 0 && s.resource >= 0 && s.resource < m_.resource_factors.rows() &&
-                           s.user >= 0 && s.user < m_.user_factors.rows() && !s.seen_in_training &&
-                           group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users);
+    const bool modelled = s.resource >= 0 && s.resource < m_.resource_factors.rows() && s.user >= 0 &&
+                          s.user < m_.user_factors.rows() && !s.seen_in_training;
+    auto outside_department = [&] {
+      const auto& group = group_department_[static_cast<size_t>(s.resource)];
+      if (!group) return false;
+      auto d = o_.identity->department_at(pairs[i].user, pairs[i].stats.last);
+      return d && *d != *group;
+    };
+    const bool exclusive =
+        modelled && ((o_.exclusive_users > 0 &&
+                      group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users)) ||
+                     outside_department());
     if (exclusive) s.reasons |= kReasonExclusiveResource;
     // A transfer's new colleagues' shares are expected.
     if (o_.identity && !s.seen_in_training && s.resource >= 0 && s.resource < m_.resource_factors.rows())

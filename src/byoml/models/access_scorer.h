@@ -26,8 +26,10 @@
 // too, and an analyst wants the whole run in one place.
 // `exclusive_resource`: a known account's new pair on a resource that at most exclusive_users
 // people used in training (broad accounts aside, so none at all counts too), i.e. a closed
-// group's share opened by someone outside it. It alerts from a normal day's median new pair up,
-// not only above the threshold.
+// group's share opened by someone outside it. With identity data, also a resource that at most
+// exclusive_department_users people used, all of one department and at most half of it,
+// opened by an account of another department (a department's restricted share, where
+// departments are large). It alerts from a normal day's median new pair up, not only above the threshold.
 // `peer_group_change` (with identity data): the account moved into a department (a recorded
 // change at or before the access), and most of the resource's training users were in that
 // department: the new colleagues' share is expected, and the pair does not alert.
@@ -72,6 +74,7 @@ struct ScoringParams {
   int64_t top = 25;                // result rows shown in the summary (0: all); every alert is stored
   int64_t burst_resources = 10;    // new resources within burst_window that make a burst (0: off)
   int64_t exclusive_users = 5;     // a resource this few people used is a closed group's (0: off)
+  int64_t exclusive_department_users = 15;  // with identity data: this few, all of one department (0: off)
   Ticks burst_window = 10 * kTicksPerMinute;
 };
 const ParamTable<ScoringParams>& scoring_params();
@@ -119,6 +122,7 @@ struct ScoreOptions {
   int neighbours = 3;  // known users / resources standing in for an unseen one
   int64_t burst_resources = 0;  // 0: no bursts
   int64_t exclusive_users = 0;  // 0: no exclusive resources
+  int64_t exclusive_department_users = 0;  // 0: no department-closed resources
   const IdentityTimeline* identity = nullptr;
   Ticks burst_window = 0;
   int explain_usual = 5, explain_similar = 3, explain_peers = 10;
@@ -177,6 +181,9 @@ class AccessScorer {
   // Whether most of a known resource's training users (broad accounts aside, those the identity
   // data knows) were in `department` when they used it.
   bool belongs_to(uint32_t resource, std::string_view department) const;
+  // The one department of the resource's training users (broad ones aside), if every one has
+  // a known department and it is the same.
+  std::optional<std::string_view> only_department(uint32_t resource) const;
   // The resources on `host` that a known user used in training.
   std::vector<uint32_t> own_on_host(uint32_t user, std::string_view host) const;
   void build_candidates();
@@ -193,6 +200,9 @@ class AccessScorer {
   std::vector<double> user_norms_;
   std::vector<uint8_t> broad_;            // per model user: a broad account (see above)
   std::vector<uint32_t> group_size_;      // per model resource: its training users, broad ones aside
+  // Per model resource, with identity data: the department all of its training users (broad
+  // ones aside) were in, when it is small enough to be that department's closed group.
+  std::vector<std::optional<std::string_view>> group_department_;
   Partners resource_users_, user_resources_;  // kCandidates strongest partners, built lazily
   std::map<std::pair<uint32_t, std::string>, std::vector<uint32_t>> host_resources_;  // tenant, host; built lazily
   bool hosts_built_ = false;
