@@ -6,6 +6,7 @@
 #include <map>
 
 #include "byoml/models/access_anomaly.h"
+#include "byoml/models/access_scorer.h"
 #include "byoml/sample/departments_scenario.h"
 
 namespace byoml {
@@ -92,6 +93,62 @@ TEST(AccessAnomaly, CrossDepartmentPairsScoreFarAboveUnseenSameDepartmentPairs) 
     double intra = mean_score(m, s, PairSplit::kIntra), inter = mean_score(m, s, PairSplit::kInter);
     EXPECT_GE(inter - intra, 2.0) << solver << ": intra " << intra << " inter " << inter;
   }
+}
+
+// The acceptance tests through the scorer in reference mode, as a scoring run applies them:
+// every pair of known user and resource gets the reference's score, an unseen user none (its
+// NULL), and any pair above 0.5 alerts, a training pair too. byoml's own mode folds the
+// unseen user in and, bursts aside, alerts only on new pairs.
+TEST(AccessAnomaly, ReferenceModeScoresAsTheReference) {
+  Scenario s{make_departments_scenario(DepartmentsSpec::reference())};
+  AccessAnomalyModel m = fit(s, params_with({}));
+  std::vector<WindowPair> window;
+  for (const auto& r : s.rows) window.push_back({r.tenant, r.user, r.resource, {5, 0, 0}});
+  window.push_back({s.rows[0].tenant, "nobody", s.rows[0].resource, {5, 0, 0}});
+  ScoreOptions o;
+  o.reference = true;
+  o.threshold = kReferenceThreshold;
+  o.burst_resources = 10;
+  o.exclusive_users = 5;
+  auto scores = AccessScorer(m, o).score(window);
+  double sum[3] = {0, 0, 0};
+  int n[3] = {0, 0, 0};
+  bool training_alert = false;
+  for (size_t i = 0; i + 1 < window.size(); ++i) {
+    const auto& r = s.rows[i];
+    auto t = m.find_tenant(r.tenant);
+    auto u = m.find_user(*t, r.user);
+    auto res = m.find_resource(*t, r.resource);
+    if (!u || !res) {
+      EXPECT_TRUE(scores[i].reasons & kReasonNoHistory);
+      EXPECT_FALSE(scores[i].alert);
+      continue;
+    }
+    if (m.user_component[*u] == m.resource_component[*res]) {
+      EXPECT_DOUBLE_EQ(scores[i].score, m.score(*u, *res));
+    }
+    EXPECT_EQ(scores[i].alert, scores[i].score > kReferenceThreshold) << r.user << " " << r.resource;
+    EXPECT_FALSE(scores[i].reasons & (kReasonBurst | kReasonExclusiveResource));
+    training_alert |= r.split == PairSplit::kTrain && scores[i].alert;
+    sum[static_cast<int>(r.split)] += scores[i].score;
+    ++n[static_cast<int>(r.split)];
+  }
+  EXPECT_TRUE(training_alert) << "the reference alerts on a training pair above 0.5 too";
+  double intra = sum[static_cast<int>(PairSplit::kIntra)] / n[static_cast<int>(PairSplit::kIntra)];
+  double inter = sum[static_cast<int>(PairSplit::kInter)] / n[static_cast<int>(PairSplit::kInter)];
+  EXPECT_GE(inter - intra, 2.0) << "intra " << intra << " inter " << inter;
+  EXPECT_TRUE(scores.back().reasons & kReasonNoHistory) << "an unseen user is not scored";
+  EXPECT_EQ(scores.back().score, 0.0);
+  EXPECT_FALSE(scores.back().alert);
+
+  o.reference = false;
+  o.burst_resources = 0;  // a burst raises the account's usual pairs too, by design
+  auto own = AccessScorer(m, o).score(window);
+  EXPECT_FALSE(own.back().reasons & kReasonNoHistory) << "byoml folds the unseen user in";
+  for (size_t i = 0; i + 1 < window.size(); ++i)
+    if (own[i].alert) {
+      EXPECT_FALSE(own[i].seen_in_training);
+    }
 }
 
 TEST(AccessAnomaly, QuickstartVariantSeparatesDepartments) {

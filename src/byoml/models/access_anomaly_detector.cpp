@@ -138,7 +138,8 @@ class AccessScorerAdapter final : public Scorer {
  public:
   AccessScorerAdapter(const AccessAnomalyModel& m, const ScoreSetup& setup, std::optional<double> threshold)
       : m_(m), setup_(setup), params_(scoring_params().bind(setup.values)), acc_(setup.event_ids, m.config.dedupe) {
-    options_.threshold = threshold;
+    options_.reference = params_.mode == ScoringMode::kReference;
+    options_.threshold = options_.reference && !threshold ? std::optional<double>(kReferenceThreshold) : threshold;
     options_.allowlist = setup_.allowlist;
     options_.burst_resources = params_.burst_resources;
     options_.burst_window = params_.burst_window;

@@ -26,6 +26,11 @@ std::vector<std::string> reason_names(uint32_t reasons) {
 
 const ParamTable<ScoringParams>& scoring_params() {
   static const ParamTable<ScoringParams> table = ParamTable<ScoringParams>()
+      .add("mode", &ScoringParams::mode,
+           "byoml: the scoring described in docs/detection.md. reference: as the reference implementation and the "
+           "Sentinel notebooks scored, to compare with: unseen users and resources are not scored, any pair above the "
+           "threshold alerts (auto: 0.5), no context",
+           0, 0, {"byoml", "reference"})
       .add("threshold", &ScoringParams::threshold,
            "New pairs scoring above this alert and are stored. auto: the threshold the model calibrated to its "
            "alert_budget (0.5, the Sentinel notebooks', for a tenant it could not calibrate); or a score such as 1.0")
@@ -298,6 +303,7 @@ std::vector<PairScore> AccessScorer::score_folded(std::span<const WindowPair> pa
 }
 
 void AccessScorer::fold(std::span<const WindowPair> pairs, const std::vector<PairScore>& out) {
+  if (o_.reference) return;  // unseen users and resources stay unscored
   AlsOptions als = m_.config;
   als.threads = 1;
   auto rating = [&](size_t i) { return static_cast<float>(m_.rescale(static_cast<uint32_t>(out[i].tenant), pair_likelihood(pairs[i].stats))); };
@@ -435,17 +441,19 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
       return d && *d != *group;
     };
     const bool exclusive =
-        modelled && ((o_.exclusive_users > 0 &&
+        modelled && !o_.reference &&
+        ((o_.exclusive_users > 0 &&
                       group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users)) ||
                      outside_department());
     if (exclusive) s.reasons |= kReasonExclusiveResource;
     // A transfer's new colleagues' shares are expected.
-    if (o_.identity && !s.seen_in_training && s.resource >= 0 && s.resource < m_.resource_factors.rows())
+    if (o_.identity && !o_.reference && !s.seen_in_training && s.resource >= 0 && s.resource < m_.resource_factors.rows())
       if (auto moved = o_.identity->change_at(pairs[i].user, pairs[i].stats.last);
           moved && belongs_to(static_cast<uint32_t>(s.resource), moved->department))
         s.reasons |= kReasonPeerGroupChange;
-    s.above = (s.score > threshold || (exclusive && s.severity >= kMedianNewPair)) && !s.seen_in_training &&
-              !(s.reasons & (kReasonAllowlisted | kReasonPeerGroupChange));
+    s.above = o_.reference ? s.score > threshold && !(s.reasons & (kReasonNoHistory | kReasonAllowlisted))
+                           : (s.score > threshold || (exclusive && s.severity >= kMedianNewPair)) && !s.seen_in_training &&
+                                 !(s.reasons & (kReasonAllowlisted | kReasonPeerGroupChange));
     s.alert = s.above;
   }
   mark_bursts(pairs, out);
@@ -453,7 +461,7 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
 }
 
 void AccessScorer::mark_bursts(std::span<const WindowPair> pairs, std::vector<PairScore>& scores) const {
-  if (o_.burst_resources <= 0) return;
+  if (o_.burst_resources <= 0 || o_.reference) return;
   std::vector<uint32_t> order(pairs.size());
   std::iota(order.begin(), order.end(), 0u);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {

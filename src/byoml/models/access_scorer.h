@@ -68,8 +68,16 @@ enum ScoreReason : uint32_t {
 };
 std::vector<std::string> reason_names(uint32_t reasons);
 
+// kReference scores as the reference implementation and the Sentinel notebooks did, to compare
+// with: a pair's plain score; an unseen user or resource is not scored (no_history: the
+// reference's NULL) and never alerts; any pair above the threshold alerts, one the account used
+// in training too; "auto" is the notebooks' 0.5; no context (burst, exclusive_resource,
+// peer_group_change).
+enum class ScoringMode { kByoml, kReference };
+
 // Scoring tunables (--threshold, --top), declared beside the training ones in templates.
 struct ScoringParams {
+  ScoringMode mode = ScoringMode::kByoml;
   std::string threshold = "auto";  // "auto" (calibrated) or a score
   int64_t top = 25;                // result rows shown in the summary (0: all); every alert is stored
   int64_t burst_resources = 10;    // new resources within burst_window that make a burst (0: off)
@@ -118,6 +126,7 @@ struct Explanation {
 
 struct ScoreOptions {
   std::optional<double> threshold;  // fixed; none: each tenant's calibrated one
+  bool reference = false;           // ScoringMode::kReference
   const Allowlist* allowlist = nullptr;
   int neighbours = 3;  // known users / resources standing in for an unseen one
   int64_t burst_resources = 0;  // 0: no bursts

@@ -124,6 +124,8 @@ class Generator {
   uint32_t staff_from(Rng& r) const;
   uint32_t add_share(uint32_t server, std::string name, ShareKind kind, int dept, int team);
   uint32_t add_server(const std::string& host);
+  void add_company_shares();
+  uint32_t add_department_server(int dept);
   std::vector<uint32_t> shares_where(ShareKind kind, int dept) const;
   Ticks work_time(Rng& r, Ticks day) const;
   void day_events(int day, std::vector<Ev>& out);
@@ -171,6 +173,27 @@ uint32_t Generator::add_share(uint32_t server, std::string name, ShareKind kind,
                                                   : fmt::format("\\??\\D:\\Shares\\{}", name);
   shares_.push_back({server, "\\\\*\\" + name, path, dept, team, kind});
   return static_cast<uint32_t>(shares_.size() - 1);
+}
+
+// The domain controllers' SYSVOL and NETLOGON, and the company-wide shares on FS-CORP01.
+void Generator::add_company_shares() {
+  uint32_t dc1 = add_server("DC01"), dc2 = add_server("DC02");
+  uint32_t corp = add_server("FS-CORP01");
+  for (uint32_t dc : {dc1, dc2}) {
+    add_share(dc, "SYSVOL", ShareKind::kDomain, -1, -1);
+    add_share(dc, "NETLOGON", ShareKind::kDomain, -1, -1);
+  }
+  for (const char* s : {"Public", "Policies", "Software"}) add_share(corp, s, ShareKind::kCorporate, -1, -1);
+}
+
+// Department d's file server (FS-FIN01, ...) with its department and restricted shares.
+uint32_t Generator::add_department_server(int d) {
+  std::string code = dept_names_[d].substr(0, 3);
+  std::transform(code.begin(), code.end(), code.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+  uint32_t fs = add_server(fmt::format("FS-{}{:02}", code, d + 1));
+  add_share(fs, dept_names_[d], ShareKind::kDepartment, d, -1);
+  add_share(fs, dept_names_[d] + "-Restricted", ShareKind::kRestricted, d, -1);
+  return fs;
 }
 
 std::vector<uint32_t> Generator::shares_where(ShareKind kind, int dept) const {
@@ -250,21 +273,11 @@ void Generator::build_departments(Rng& r, uint32_t users) {
   std::vector<uint32_t> size(static_cast<size_t>(depts), 2);
   for (uint32_t u = 2 * static_cast<uint32_t>(depts); u < users; ++u) ++size[r.pick(cum)];
 
-  uint32_t dc1 = add_server("DC01"), dc2 = add_server("DC02");
-  uint32_t corp = add_server("FS-CORP01");
-  for (uint32_t dc : {dc1, dc2}) {
-    add_share(dc, "SYSVOL", ShareKind::kDomain, -1, -1);
-    add_share(dc, "NETLOGON", ShareKind::kDomain, -1, -1);
-  }
-  for (const char* s : {"Public", "Policies", "Software"}) add_share(corp, s, ShareKind::kCorporate, -1, -1);
+  add_company_shares();
   for (int d = 0; d < depts; ++d) {
-    std::string code = dept_names_[d].substr(0, 3);
-    std::transform(code.begin(), code.end(), code.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
-    uint32_t fs = add_server(fmt::format("FS-{}{:02}", code, d + 1));
+    uint32_t fs = add_department_server(d);
     int teams = std::clamp(static_cast<int>(size[d] / 8), 2, 12);
     teams_per_dept_.push_back(teams);
-    add_share(fs, dept_names_[d], ShareKind::kDepartment, d, -1);
-    add_share(fs, dept_names_[d] + "-Restricted", ShareKind::kRestricted, d, -1);
     for (int t = 0; t < teams; ++t) add_share(fs, fmt::format("{}-Team{}", dept_names_[d], t + 1), ShareKind::kTeam, d, t);
   }
   for (uint32_t s = 0; s < servers_.size(); ++s) {
@@ -415,20 +428,8 @@ void Generator::build_projects(Rng& r, uint32_t users) {
   for (int d = 0; d < depts; ++d) dept_names_.push_back(kDepartments[d]);
   teams_per_dept_.assign(static_cast<size_t>(depts), 1);
 
-  uint32_t dc1 = add_server("DC01"), dc2 = add_server("DC02");
-  uint32_t corp = add_server("FS-CORP01");
-  for (uint32_t dc : {dc1, dc2}) {
-    add_share(dc, "SYSVOL", ShareKind::kDomain, -1, -1);
-    add_share(dc, "NETLOGON", ShareKind::kDomain, -1, -1);
-  }
-  for (const char* s : {"Public", "Policies", "Software"}) add_share(corp, s, ShareKind::kCorporate, -1, -1);
-  for (int d = 0; d < depts; ++d) {
-    std::string code = dept_names_[d].substr(0, 3);
-    std::transform(code.begin(), code.end(), code.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
-    uint32_t fs = add_server(fmt::format("FS-{}{:02}", code, d + 1));
-    add_share(fs, dept_names_[d], ShareKind::kDepartment, d, -1);
-    add_share(fs, dept_names_[d] + "-Restricted", ShareKind::kRestricted, d, -1);
-  }
+  add_company_shares();
+  for (int d = 0; d < depts; ++d) add_department_server(d);
   // Projects live on their own servers, 25 to a server; a project's department is the one
   // that owns it, its `team` its number.
   std::vector<uint32_t> project_servers;
