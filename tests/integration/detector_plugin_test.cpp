@@ -237,10 +237,11 @@ TEST(DetectorPlugin, ATestDetectorRunsThroughTrainScoreStoreRulesAndReport) {
 
   // A rule over the detector's table raises one alert per flagged user.
   std::string rule = test::file_text(std::string(BYOML_SOURCE_DIR) + "/rules/anomalous-resource-access.yaml");
-  std::string query = rule.substr(rule.find("query: |"), rule.find("entityMappings:") - rule.find("query: |"));
+  std::string query = rule.substr(rule.find("query: |"), rule.find("alertDetailsOverride:") - rule.find("query: |"));
   rule.replace(rule.find(query), query.size(),
                "query: |\n  EventCountResult_CL\n  | where AnomalyScore > 25\n  | summarize Events = max(Events) by User\n"
-               "  | extend AlertSeverity = \"High\"\n");
+               "  | extend AlertSeverity = \"High\"\nentityMappings:\n  - entityType: Account\n    fieldMappings:\n"
+               "      - identifier: FullName\n        columnName: User\n");
   rule.replace(rule.find("queryPeriod: 2h"), 15, "queryPeriod: 7d");  // the rows span the week
   dir.write("rules/count.yaml", rule);
   auto ran = session.rules(dir.file("rules"), make_ticks(2026, 11, 8), true);

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "byoml/results/result_store.h"
@@ -229,10 +230,24 @@ TEST_F(ModelCli, ScoringEveryHourRunsTheRulesAfterEachWindow) {
   const auto& evidence = inc["Evidence"];
   ASSERT_FALSE(evidence["Pairs"].empty()) << shown.out;
   EXPECT_FALSE(evidence["RunIds"].empty());
+  std::set<std::string> resources;
   for (const auto& p : evidence["Pairs"]) {
     EXPECT_EQ(p["User"], inc["Entities"][0]["value"]);
     EXPECT_TRUE(p["Reasons"].is_array());
+    resources.insert(p["Resource"].get<std::string>());
   }
+  // Its entities: the account, and the file server and path of every share it alerted on, from
+  // all of its alerts, each once.
+  std::set<std::string> types, shares;
+  for (const auto& e : inc["Entities"]) {
+    types.insert(e["type"].get<std::string>());
+    if (e["type"] == "File") shares.insert(e["value"].get<std::string>());
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"Account", "File", "Host"})) << inc["Entities"].dump();
+  for (const auto& s : shares) EXPECT_TRUE(resources.count(s)) << s << " is among the evidence";
+  EXPECT_EQ(shares.size(), std::count_if(inc["Entities"].begin(), inc["Entities"].end(),
+                                         [](const nlohmann::json& e) { return e["type"] == "File"; }))
+      << "each once";
   auto text = run("incidents show " + id + " --store " + db);
   ASSERT_EQ(text.code, 0) << text.out;
   EXPECT_NE(text.out.find(fmt::format("evidence    {} pairs", evidence["Pairs"].size())), std::string::npos) << text.out;

@@ -47,6 +47,15 @@ nlohmann::json entities_json(const std::vector<Entity>& es) {
   return a;
 }
 
+// An incident's entities (stored JSON) with those of an alert that joins it, each once.
+nlohmann::json merged_entities(const std::string& stored, const std::vector<Entity>& es) {
+  nlohmann::json all = nlohmann::json::parse(stored, nullptr, false);
+  if (!all.is_array()) all = nlohmann::json::array();
+  for (const auto& e : entities_json(es))
+    if (std::find(all.begin(), all.end(), e) == all.end()) all.push_back(e);
+  return all;
+}
+
 std::string group_key(const AnalyticsRule& r, const std::vector<Entity>& es) {
   if (r.matching_method == "AnyAlert") return "";
   std::vector<std::string> keys;
@@ -105,8 +114,8 @@ Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector
   if (r.create_incident) {
     std::string key = group_key(r, es);
     if (r.grouping_enabled) {
-      Stmt find(db, "SELECT IncidentId, Status, Severity FROM byoml_incidents WHERE RuleId = ?1 AND GroupKey = ?2 AND LastAlert >= ?3 "
-                    "ORDER BY IncidentId DESC LIMIT 1");
+      Stmt find(db, "SELECT IncidentId, Status, Severity, Entities FROM byoml_incidents WHERE RuleId = ?1 AND GroupKey = ?2 "
+                    "AND LastAlert >= ?3 ORDER BY IncidentId DESC LIMIT 1");
       auto found = find.bind(1, r.id).bind(2, key).bind(3, format_timestamp(now - r.grouping_lookback)).rows();
       if (!found) return found.status();
       if (!found->empty()) {
@@ -114,13 +123,16 @@ Status raise_alert(ResultStore& store, const AnalyticsRule& r, const std::vector
         bool closed = f["Status"] == "Closed";
         if (!closed || r.reopen_closed_incident) {
           incident = f["IncidentId"].get<int64_t>();
-          // An incident is as severe as its most severe alert.
+          // An incident is as severe as its most severe alert, and holds the entities of all.
           const std::string was = text_of(f["Severity"]);
           Stmt up(db, "UPDATE byoml_incidents SET AlertCount = AlertCount + 1, LastAlert = ?1, Updated = ?1, Severity = ?3, "
-                      "Status = CASE WHEN Status = 'Closed' THEN 'Active' ELSE Status END, "
+                      "Entities = ?4, Status = CASE WHEN Status = 'Closed' THEN 'Active' ELSE Status END, "
                       "Closed = CASE WHEN Status = 'Closed' THEN NULL ELSE Closed END WHERE IncidentId = ?2");
-          BYOML_RETURN_IF_ERROR(
-              up.bind(1, t).bind(2, incident).bind(3, severity_rank(severity) > severity_rank(was) ? severity : was).run());
+          BYOML_RETURN_IF_ERROR(up.bind(1, t)
+                                    .bind(2, incident)
+                                    .bind(3, severity_rank(severity) > severity_rank(was) ? severity : was)
+                                    .bind(4, dump(merged_entities(text_of(f["Entities"]), es)))
+                                    .run());
           out.incidents_updated.push_back(incident);
         }
       }
