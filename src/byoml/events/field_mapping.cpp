@@ -26,27 +26,6 @@ std::string_view join_into(std::string& buffer, std::string_view a, std::string_
   return {d, n};
 }
 
-std::string shown(std::string_view v) {
-  std::string out(v.substr(0, 80));
-  if (v.size() > 80) out += "...";
-  return out;
-}
-
-}  // namespace
-
-const char* value_kind_name(ValueKind k) {
-  switch (k) {
-    case ValueKind::kAbsent: return "absent";
-    case ValueKind::kString: return "string";
-    case ValueKind::kNumber: return "number";
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kNull: return "null";
-    case ValueKind::kComposite: return "object or array";
-  }
-  return "?";
-}
-
-namespace {
 // parse_uint(), inlined where every event calls it.
 [[gnu::always_inline]] inline bool read_uint(std::string_view t, uint64_t& out) {
   bool hex = t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
@@ -77,7 +56,26 @@ namespace {
   auto r = std::from_chars(t.data(), t.data() + t.size(), out, hex ? 16 : 10);
   return r.ec == std::errc() && r.ptr == t.data() + t.size();
 }
+
+std::string shown(std::string_view v) {
+  std::string out(v.substr(0, 80));
+  if (v.size() > 80) out += "...";
+  return out;
+}
+
 }  // namespace
+
+const char* value_kind_name(ValueKind k) {
+  switch (k) {
+    case ValueKind::kAbsent: return "absent";
+    case ValueKind::kString: return "string";
+    case ValueKind::kNumber: return "number";
+    case ValueKind::kBool: return "bool";
+    case ValueKind::kNull: return "null";
+    case ValueKind::kComposite: return "object or array";
+  }
+  return "?";
+}
 
 bool parse_uint(std::string_view t, uint64_t& out) { return read_uint(t, out); }
 

@@ -48,8 +48,8 @@ const ParamTable<ScoringParams>& scoring_params() {
            0, 1e6)
       .add("exclusive_department_users", &ScoringParams::exclusive_department_users,
            "With identity data (--identity): a resource that at most this many people used in training, all of one "
-           "department, is that department's closed group: a new pair on it from someone of another department alerts "
-           "as for exclusive_users (0: off)",
+           "department and at most half of it, is that department's closed group: a new pair on it from someone of "
+           "another department alerts as for exclusive_users (0: off)",
            0, 1e6);
   return table;
 }
@@ -116,7 +116,7 @@ AccessScorer::AccessScorer(const AccessAnomalyModel& m, ScoreOptions o) : m_(m),
   group_size_.assign(m.resources.size(), 0);
   for (const ModelPair& p : m.pairs) group_size_[p.resource] += !broad_[p.user];
   group_department_.assign(m.resources.size(), std::nullopt);
-  if (!o_.identity || o_.exclusive_department_users <= 0) return;
+  if (!o_.identity || o_.exclusive_department_users <= 0 || o_.reference) return;
   // A department's closed group is a part of it: at most half of its people in the model (a
   // small department's own share, which all of it uses, is not one).
   std::map<std::string_view, uint64_t, std::less<>> members;
@@ -440,11 +440,9 @@ std::vector<PairScore> AccessScorer::finish(std::span<const WindowPair> pairs, s
       auto d = o_.identity->department_at(pairs[i].user, pairs[i].stats.last);
       return d && *d != *group;
     };
-    const bool exclusive =
-        modelled && !o_.reference &&
-        ((o_.exclusive_users > 0 &&
-                      group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users)) ||
-                     outside_department());
+    const bool small_group = modelled && o_.exclusive_users > 0 &&
+                             group_size_[static_cast<size_t>(s.resource)] <= static_cast<uint64_t>(o_.exclusive_users);
+    const bool exclusive = !o_.reference && modelled && (small_group || outside_department());
     if (exclusive) s.reasons |= kReasonExclusiveResource;
     // A transfer's new colleagues' shares are expected.
     if (o_.identity && !o_.reference && !s.seen_in_training && s.resource >= 0 && s.resource < m_.resource_factors.rows())

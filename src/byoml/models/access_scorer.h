@@ -29,7 +29,8 @@
 // group's share opened by someone outside it. With identity data, also a resource that at most
 // exclusive_department_users people used, all of one department and at most half of it,
 // opened by an account of another department (a department's restricted share, where
-// departments are large). It alerts from a normal day's median new pair up, not only above the threshold.
+// departments are large). It alerts from a normal day's median new pair up, not only above
+// the threshold.
 // `peer_group_change` (with identity data): the account moved into a department (a recorded
 // change at or before the access), and most of the resource's training users were in that
 // department: the new colleagues' share is expected, and the pair does not alert.

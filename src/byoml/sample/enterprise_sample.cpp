@@ -229,6 +229,9 @@ void Generator::build_org() {
   uint32_t users = spec_.users ? spec_.users : static_cast<uint32_t>(std::clamp<uint64_t>(spec_.events / 650, 40, 2'000'000));
   if (spec_.structure == CompanyStructure::kProjects) build_projects(r, users);
   else build_departments(r, users);
+  sum_.shares = static_cast<uint32_t>(shares_.size());
+  sum_.servers = static_cast<uint32_t>(servers_.size());
+  sum_.departments = static_cast<uint32_t>(dept_names_.size());
 
   // Activity per person-day chosen so the total comes out near spec_.events: people work on
   // weekdays from the day they start, service and machine accounts every day.
@@ -339,9 +342,6 @@ void Generator::build_departments(Rng& r, uint32_t users) {
     people_.push_back(std::move(p));
     ++sum_.machine_accounts;
   }
-  sum_.shares = static_cast<uint32_t>(shares_.size());
-  sum_.servers = static_cast<uint32_t>(servers_.size());
-  sum_.departments = static_cast<uint32_t>(depts);
 
   // Legitimate novelty: new hires, new team shares, people starting on another team's share, a
   // cross-department project and (in the test window) transfers, over `span` days from `first`.
@@ -426,7 +426,6 @@ void Generator::build_departments(Rng& r, uint32_t users) {
 void Generator::build_projects(Rng& r, uint32_t users) {
   int depts = std::clamp(static_cast<int>(users / 100), 2, 12);
   for (int d = 0; d < depts; ++d) dept_names_.push_back(kDepartments[d]);
-  teams_per_dept_.assign(static_cast<size_t>(depts), 1);
 
   add_company_shares();
   for (int d = 0; d < depts; ++d) add_department_server(d);
@@ -583,9 +582,6 @@ void Generator::build_projects(Rng& r, uint32_t users) {
   Rng n = rng_.fork(2);
   novelty(n, T, spec_.test_days, kNovelty);
   script_anomalies(n);
-  sum_.shares = static_cast<uint32_t>(shares_.size());
-  sum_.servers = static_cast<uint32_t>(servers_.size());
-  sum_.departments = static_cast<uint32_t>(depts);
 }
 
 Ticks Generator::work_time(Rng& r, Ticks day) const {

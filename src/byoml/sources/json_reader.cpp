@@ -113,6 +113,7 @@ class JsonRows {
  private:
   static constexpr size_t kCompactFields = 128;  // more is read by row()
 
+  // Not inlined: in decode_json's frame the iterator would not stay in registers.
   [[gnu::noinline]] bool compact_row(ondemand::parser& parser, const Line& line, RecordFields& f) {
     std::array<const char*, kCompactFields> keys;
     size_t n = 0;
@@ -141,6 +142,7 @@ class JsonRows {
     return true;
   }
 
+  // The rare path, kept out of compact_row's way.
   [[gnu::noinline]] error_code any_row(ondemand::parser& parser, const Line& line, RecordFields& f, bool& message) {
     ondemand::document doc;
     error_code e = parser.iterate(line.text.data(), line.text.size(), line.capacity).get(doc);
@@ -251,8 +253,7 @@ class JsonRows {
       fits = true;
       quoted.resize(8 * words.size(), '\0');
       std::memcpy(words.data(), quoted.data(), quoted.size());
-      for (size_t i = 0; i < quoted.size(); ++i)
-        if (i <= key.size()) masks[i / 8] |= 0xffull << (8 * (i % 8));
+      for (size_t i = 0; i <= key.size(); ++i) masks[i / 8] |= 0xffull << (8 * (i % 8));
     }
     std::string key;
     int slot = -1;
